@@ -1,0 +1,312 @@
+"""Validated drop-ins for ``kfp.kubernetes.use_secret_as_env`` / ``use_secret_as_volume``.
+
+Same signatures, same platform config for every valid input (the config is written by
+kfp.kubernetes itself), but every input is checked first and a rejected call leaves the
+task exactly as it was. On top of upstream, a secret name may be a ``{{PARAM}}`` or
+``{{tasks.TASK.OUTPUT}}`` template, compiled to a real parameter reference.
+
+Cache safety: the KFP cache key ignores secret names, so a task whose secret name is not a
+literal has caching turned off (``cachingOptions: {}`` in its IR) unless ``keep_cache=True``.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import sys
+from collections.abc import Callable, Mapping
+
+from kfp import kubernetes
+from kfp.dsl import PipelineTask, pipeline_channel, pipeline_context
+from kfp.dsl.for_loop import LoopArgumentVariable
+from kfp.dsl.graph_component import GraphComponent
+
+from kfp_nbsecrets import refs, rules
+from kfp_nbsecrets.errors import (
+    ChannelError,
+    InvalidEnvError,
+    InvalidMountError,
+    InvalidSecretKeyError,
+    InvalidSecretNameError,
+    NotATaskError,
+    SecretBindingError,
+    TemplateError,
+)
+
+SecretName = str | pipeline_channel.PipelineParameterChannel
+
+_VOLUME_KINDS = ("secretAsVolume", "configMapAsVolume", "pvcMount", "emptyDirMounts",
+                 "genericEphemeralVolume")
+_ENV_KINDS = ("secretAsEnv", "configMapAsEnv")
+
+
+def use_secret_as_env(
+    task: PipelineTask,
+    secret_name: SecretName,
+    secret_key_to_env: dict[str, str],
+    optional: bool = False,
+    *,
+    keep_cache: bool = False,
+) -> PipelineTask:
+    """Expose keys of a Secret as env vars of ``task``; like ``kfp.kubernetes.use_secret_as_env``.
+
+    ``secret_name`` is a literal name, a pipeline parameter, a task output, a loop item, or a
+    ``{{PARAM}}`` / ``{{tasks.TASK.OUTPUT}}`` template. Raises a SecretBindingError (a
+    ValueError) without touching the task when the binding would fail on the cluster.
+    """
+    _require_container_task(task)
+    name = _checked_secret_name(task, secret_name, volume=False)
+    mapping = _checked_env_mapping(task, secret_key_to_env)
+    _require_bool(optional, "optional")
+    return _apply(task, name, keep_cache,
+                  lambda: kubernetes.use_secret_as_env(task, name, mapping, optional))
+
+
+def use_secret_as_volume(
+    task: PipelineTask,
+    secret_name: SecretName,
+    mount_path: str,
+    optional: bool = False,
+    *,
+    keep_cache: bool = False,
+) -> PipelineTask:
+    """Mount a Secret as files at ``mount_path`` in ``task``; like ``kfp.kubernetes.use_secret_as_volume``.
+
+    Accepts the same secret names as :func:`use_secret_as_env`; also refuses names that cannot
+    name a volume, a secret already mounted on the task, and a mount path already in use.
+    """
+    _require_container_task(task)
+    name = _checked_secret_name(task, secret_name, volume=True)
+    _check_mount_path(task, mount_path)
+    _check_not_mounted_twice(task, name)
+    _require_bool(optional, "optional")
+    return _apply(task, name, keep_cache,
+                  lambda: kubernetes.use_secret_as_volume(task, name, mount_path, optional))
+
+
+def _apply(task: PipelineTask, name: SecretName, keep_cache: bool,
+           write: Callable[[], PipelineTask]) -> PipelineTask:
+    """Run kfp.kubernetes' writer; on any failure put the task back as it was."""
+    saved = (copy.deepcopy(task.platform_config), list(task._channel_inputs),
+             list(task._task_spec.dependent_tasks or []), task._task_spec.enable_caching)
+    try:
+        write()
+        if not isinstance(name, str) and not keep_cache:
+            task.set_caching_options(enable_caching=False, cache_key=task._task_spec.cache_key)
+    except BaseException:
+        (task.platform_config, task._channel_inputs,
+         task._task_spec.dependent_tasks, task._task_spec.enable_caching) = saved
+        raise
+    return task
+
+
+def _require_container_task(task: object) -> None:
+    if not isinstance(task, PipelineTask):
+        raise NotATaskError(
+            f"expected a pipeline task (the result of calling a component inside a @dsl.pipeline"
+            f" function), got {type(task).__name__}; call the component first, e.g."
+            f" task = my_component(...)"
+        )
+    if task.container_spec is None:
+        kind = "a pipeline used as a component" if task.pipeline_spec is not None else "an importer"
+        raise NotATaskError(
+            f"task {task.name!r} is {kind}; secrets can only be attached to container tasks, so"
+            f" attach them to the tasks inside it"
+        )
+
+
+def _require_bool(value: object, what: str) -> None:
+    if not isinstance(value, bool):
+        raise SecretBindingError(f"{what} must be True or False, got {value!r}")
+
+
+def _checked_env_mapping(task: PipelineTask, secret_key_to_env: object) -> dict[str, str]:
+    if not isinstance(secret_key_to_env, Mapping):
+        raise InvalidEnvError(
+            f"secret_key_to_env must be a dict of secret key to env var name, such as"
+            f" {{'password': 'DB_PASSWORD'}}, got {type(secret_key_to_env).__name__}"
+        )
+    if not secret_key_to_env:
+        raise InvalidEnvError(
+            "secret_key_to_env is empty; map at least one secret key to an env var name,"
+            " such as {'password': 'DB_PASSWORD'}"
+        )
+    taken = _env_names_on(task)
+    seen: dict[str, str] = {}
+    for key, env in secret_key_to_env.items():
+        if problem := rules.secret_key_problem(key):
+            raise InvalidSecretKeyError(problem)
+        if problem := rules.env_name_problem(env):
+            raise InvalidEnvError(problem)
+        if env in seen:
+            raise InvalidEnvError(
+                f"env var {env!r} is set from both key {seen[env]!r} and key {key!r}; give each"
+                f" key its own env var name"
+            )
+        if env in taken:
+            raise InvalidEnvError(
+                f"env var {env!r} is already set on task {task.name!r} ({taken[env]}); choose"
+                f" another env var name for key {key!r}"
+            )
+        seen[env] = key
+    return dict(secret_key_to_env)
+
+
+def _env_names_on(task: PipelineTask) -> dict[str, str]:
+    """Env var names already set on the task, each with where it comes from."""
+    config = task.platform_config.get("kubernetes", {})
+    taken = {name: "by set_env_variable" for name in (task.container_spec.env or {})}
+    for kind in _ENV_KINDS:
+        for entry in config.get(kind, []):
+            for pair in entry.get("keyToEnv", []):
+                key = pair.get("secretKey") or pair.get("configMapKey")
+                taken[pair.get("envVar")] = f"by {kind} key {key!r}"
+    for entry in config.get("fieldPathAsEnv", []):
+        taken[entry.get("name")] = "by fieldPathAsEnv"
+    return taken
+
+
+def _check_mount_path(task: PipelineTask, mount_path: object) -> None:
+    if problem := rules.mount_path_problem(mount_path):
+        raise InvalidMountError(problem)
+    wanted = rules.normalize_mount_path(mount_path)
+    config = task.platform_config.get("kubernetes", {})
+    for kind in _VOLUME_KINDS:
+        for entry in config.get(kind, []):
+            if rules.normalize_mount_path(entry.get("mountPath", "")) == wanted:
+                raise InvalidMountError(
+                    f"mount path {mount_path!r} is already used on task {task.name!r} by"
+                    f" {kind}; mount the secret at another path"
+                )
+
+
+def _check_not_mounted_twice(task: PipelineTask, name: SecretName) -> None:
+    wanted = _name_reference(name)
+    for entry in task.platform_config.get("kubernetes", {}).get("secretAsVolume", []):
+        if entry.get("secretNameParameter") == wanted or (
+                isinstance(name, str) and entry.get("secretName") == name):
+            raise InvalidMountError(
+                f"secret {_describe(name)} is already mounted on task {task.name!r} at"
+                f" {entry.get('mountPath')!r}; a pod cannot mount the same secret twice, so"
+                f" read all its files from that one path"
+            )
+
+
+def _name_reference(name: SecretName) -> dict:
+    """The ``secretNameParameter`` kfp.kubernetes writes for ``name`` (before DAG rewriting)."""
+    if isinstance(name, str):
+        return refs.to_ir(refs.Literal(name))
+    if name.task_name is None:
+        return refs.to_ir(refs.PipelineParam(name.full_name))
+    return refs.to_ir(refs.TaskOutput(name.task_name, name.name))
+
+
+def _describe(name: SecretName) -> str:
+    if isinstance(name, str):
+        return repr(name)
+    if name.task_name is None:
+        return f"from parameter {name.name!r}"
+    return f"from output {name.name!r} of task {name.task_name!r}"
+
+
+def _checked_secret_name(task: PipelineTask, secret_name: object, *, volume: bool) -> SecretName:
+    """Validate ``secret_name``; templates become the channels they name."""
+    if isinstance(secret_name, str):
+        if refs.CHANNEL_PLACEHOLDER in secret_name:
+            raise ChannelError(
+                f"secret name {secret_name!r} embeds a pipeline parameter in a string (an f-string"
+                f" or str()); KFP resolves only a whole parameter value, so pass a parameter that"
+                f" holds the full secret name, or compute the name in a component and pass"
+                f" its output"
+            )
+        ref = refs.parse(secret_name)
+        if isinstance(ref, refs.Literal):
+            if problem := rules.secret_name_problem(secret_name, volume=volume):
+                raise InvalidSecretNameError(problem)
+            return secret_name
+        secret_name = _channel_for_template(ref)
+    if isinstance(secret_name, LoopArgumentVariable):
+        raise ChannelError(
+            f"secret name from field {secret_name.subvar_name!r} of a ParallelFor item is not"
+            f" resolved by the KFP backend; loop over the secret names themselves"
+            f" (dsl.ParallelFor([item[{secret_name.subvar_name!r}] for item in items])) or pass"
+            f" the field through a component and use its output"
+        )
+    if isinstance(secret_name, pipeline_channel.PipelineArtifactChannel):
+        raise ChannelError(
+            f"{secret_name.name!r} is an artifact; a secret name must be a string parameter or"
+            f" a string output of a task"
+        )
+    if not isinstance(secret_name, pipeline_channel.PipelineParameterChannel):
+        raise ChannelError(
+            f"secret_name must be a string, a pipeline parameter, a task output or a loop item,"
+            f" got {type(secret_name).__name__}"
+        )
+    if str(secret_name.channel_type).lower() not in ("string", "str"):
+        raise ChannelError(
+            f"parameter {secret_name.name!r} is of type {secret_name.channel_type}, but a secret"
+            f" name must be a string; declare it as str"
+        )
+    if secret_name.task is task or (secret_name.task_name and secret_name.task_name == task.name):
+        raise ChannelError(
+            f"task {task.name!r} cannot take its secret name from its own output; produce the"
+            f" name in an upstream task"
+        )
+    return secret_name
+
+
+def _channel_for_template(ref: refs.SecretRef) -> pipeline_channel.PipelineParameterChannel:
+    """The channel that a ``{{PARAM}}`` or ``{{tasks.TASK.OUTPUT}}`` template names."""
+    pipeline = pipeline_context.Pipeline.get_default_pipeline()
+    if pipeline is None:
+        raise TemplateError(
+            f"template {str(ref)!r} can only be resolved inside a @dsl.pipeline function; outside"
+            f" one, use kfp_nbsecrets.bind on the defined pipeline"
+        )
+    if isinstance(ref, refs.TaskOutput):
+        producer = pipeline.tasks.get(ref.task)
+        if producer is None:
+            raise TemplateError(
+                f"template {str(ref)!r} names unknown task {ref.task!r}"
+                f"{_close_matches(ref.task, pipeline.tasks)}; a task must be created before"
+                f" its output is used"
+            )
+        channel = producer.outputs.get(ref.output)
+        if channel is None:
+            raise TemplateError(
+                f"task {ref.task!r} has no output {ref.output!r}"
+                f"{_close_matches(ref.output, producer.outputs)}"
+            )
+        return channel
+    inputs = _inputs_of_pipeline_being_defined(pipeline)
+    spec = inputs.get(ref.name)
+    if spec is None:
+        raise TemplateError(
+            f"template {str(ref)!r} names unknown pipeline parameter {ref.name!r}"
+            f"{_close_matches(ref.name, inputs)}; add it to the pipeline function's signature"
+        )
+    return pipeline_channel.create_pipeline_channel(
+        name=ref.name, channel_type=spec.type, is_artifact_list=spec.is_artifact_list)
+
+
+def _inputs_of_pipeline_being_defined(pipeline: pipeline_context.Pipeline) -> dict:
+    """Input specs of the @dsl.pipeline function that is running right now."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, GraphComponent) and frame.f_code.co_name == "__init__" \
+                and owner.component_spec.name == pipeline.name:
+            return owner.component_spec.inputs or {}
+        frame = frame.f_back
+    raise TemplateError(
+        "'{{PARAM}}' templates need a @dsl.pipeline function being defined; pass the parameter"
+        " itself instead"
+    )
+
+
+def _close_matches(word: str, choices) -> str:
+    matches = difflib.get_close_matches(word, list(choices), n=3)
+    if matches:
+        return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)"
+    known = ", ".join(repr(c) for c in sorted(choices)[:10])
+    return f" (known: {known})" if known else ""
