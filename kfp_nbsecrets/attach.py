@@ -226,11 +226,11 @@ def _checked_secret_name(task: PipelineTask, secret_name: object, *, volume: boo
             return secret_name
         secret_name = _channel_for_template(ref)
     if isinstance(secret_name, LoopArgumentVariable):
+        field = secret_name.subvar_name
         raise ChannelError(
-            f"secret name from field {secret_name.subvar_name!r} of a ParallelFor item is not"
-            f" resolved by the KFP backend; loop over the secret names themselves"
-            f" (dsl.ParallelFor([item[{secret_name.subvar_name!r}] for item in items])) or pass"
-            f" the field through a component and use its output"
+            f"secret name from field {field!r} of a ParallelFor item is not resolved by the KFP"
+            f" backend; loop over a list of the secret names themselves, or pass the item to a"
+            f" component that returns item[{field!r}] and use that task's output"
         )
     if isinstance(secret_name, pipeline_channel.PipelineArtifactChannel):
         raise ChannelError(
@@ -258,10 +258,12 @@ def _checked_secret_name(task: PipelineTask, secret_name: object, *, volume: boo
 def _channel_for_template(ref: refs.SecretRef) -> pipeline_channel.PipelineParameterChannel:
     """The channel that a ``{{PARAM}}`` or ``{{tasks.TASK.OUTPUT}}`` template names."""
     pipeline = pipeline_context.Pipeline.get_default_pipeline()
-    if pipeline is None:
+    inputs = _inputs_of_pipeline_being_defined(pipeline)
+    if inputs is None:
         raise TemplateError(
             f"template {str(ref)!r} can only be resolved inside a @dsl.pipeline function; outside"
-            f" one, use kfp_nbsecrets.bind on the defined pipeline"
+            f" one, pass the parameter or task output itself, or use kfp_nbsecrets.bind on the"
+            f" defined pipeline"
         )
     if isinstance(ref, refs.TaskOutput):
         producer = pipeline.tasks.get(ref.task)
@@ -278,7 +280,6 @@ def _channel_for_template(ref: refs.SecretRef) -> pipeline_channel.PipelineParam
                 f"{_close_matches(ref.output, producer.outputs)}"
             )
         return channel
-    inputs = _inputs_of_pipeline_being_defined(pipeline)
     spec = inputs.get(ref.name)
     if spec is None:
         raise TemplateError(
@@ -289,19 +290,16 @@ def _channel_for_template(ref: refs.SecretRef) -> pipeline_channel.PipelineParam
         name=ref.name, channel_type=spec.type, is_artifact_list=spec.is_artifact_list)
 
 
-def _inputs_of_pipeline_being_defined(pipeline: pipeline_context.Pipeline) -> dict:
-    """Input specs of the @dsl.pipeline function that is running right now."""
+def _inputs_of_pipeline_being_defined(pipeline: pipeline_context.Pipeline | None) -> dict | None:
+    """Input specs of the @dsl.pipeline function running right now (None outside one)."""
     frame = sys._getframe(1)
-    while frame is not None:
+    while pipeline is not None and frame is not None:
         owner = frame.f_locals.get("self")
         if isinstance(owner, GraphComponent) and frame.f_code.co_name == "__init__" \
                 and owner.component_spec.name == pipeline.name:
             return owner.component_spec.inputs or {}
         frame = frame.f_back
-    raise TemplateError(
-        "'{{PARAM}}' templates need a @dsl.pipeline function being defined; pass the parameter"
-        " itself instead"
-    )
+    return None
 
 
 def _close_matches(word: str, choices) -> str:

@@ -1,0 +1,231 @@
+"""Every bad input raises a one-line SecretBindingError and leaves the task exactly as it was."""
+
+import copy
+
+import pytest
+from kfp import dsl, kubernetes
+
+import kfp_nbsecrets
+from kfp_nbsecrets import (
+    ChannelError,
+    InvalidEnvError,
+    InvalidMountError,
+    InvalidSecretKeyError,
+    InvalidSecretNameError,
+    NotATaskError,
+    SecretBindingError,
+)
+
+IMAGE = "python:3.11"
+env = kfp_nbsecrets.use_secret_as_env
+volume = kfp_nbsecrets.use_secret_as_volume
+
+
+@dsl.component(base_image=IMAGE)
+def consume(x: str) -> str:
+    return x
+
+
+@dsl.component(base_image=IMAGE)
+def make_number() -> int:
+    return 1
+
+
+def state(task):
+    return (copy.deepcopy(task.platform_config), [c.pattern for c in task._channel_inputs],
+            list(task.dependent_tasks), task._task_spec.enable_caching, dict(task.container_spec.env or {}))
+
+
+def refused(task, call, error, *fragments):
+    """Assert that ``call()`` raises ``error`` naming ``fragments`` and changes nothing on ``task``."""
+    before = state(task)
+    with pytest.raises(error) as caught:
+        call()
+    message = str(caught.value)
+    assert isinstance(caught.value, SecretBindingError) and isinstance(caught.value, ValueError)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+    assert state(task) == before
+    return message
+
+
+def in_pipeline(body):
+    """Run ``body(task, params)`` while a pipeline is being defined; the task already has bindings."""
+    @dsl.pipeline(name="p")
+    def p(db_secret: str = "db", count: int = 1, ratio: float = 0.5, flag: bool = True,
+          names: list = ["a"], config: dict = {"a": "b"}, rows: list = [{"secret": "a"}]):
+        task = consume(x="a")
+        kfp_nbsecrets.use_secret_as_env(task, db_secret, {"user": "DB_USER"})
+        kfp_nbsecrets.use_secret_as_volume(task, "tls", "/etc/tls")
+        body(task, dict(db_secret=db_secret, count=count, ratio=ratio, flag=flag, names=names,
+                        config=config, rows=rows))
+    return p
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [("Db_Creds", "'db-creds'"), ("-db", "'db'"), ("db..creds", "not a valid Kubernetes name"),
+     ("a" * 254, "at most 253"), ("", "empty")],
+)
+def test_literal_name_must_be_a_dns_subdomain(name, fragment):
+    in_pipeline(lambda t, _: refused(t, lambda: env(t, name, {"k": "K"}), InvalidSecretNameError, fragment))
+
+
+@pytest.mark.parametrize("name", ["db.creds", "a" * 64])
+def test_volume_name_must_be_a_dns_label(name):
+    in_pipeline(lambda t, _: refused(
+        t, lambda: volume(t, name, "/etc/x"), InvalidSecretNameError, repr(name), "DNS-1123 label"))
+
+
+def test_dotted_name_is_fine_as_env():
+    in_pipeline(lambda t, _: env(t, "db.creds", {"k": "K"}))
+
+
+def test_same_literal_secret_mounted_twice():
+    in_pipeline(lambda t, _: refused(
+        t, lambda: volume(t, "tls", "/etc/other"), InvalidMountError, "'tls'", "already mounted", "/etc/tls"))
+
+
+def test_same_parameter_secret_mounted_twice():
+    def body(t, params):
+        volume(t, params["db_secret"], "/etc/db")
+        refused(t, lambda: volume(t, params["db_secret"], "/etc/db2"), InvalidMountError,
+                "parameter 'db_secret'", "already mounted")
+    in_pipeline(body)
+
+
+@pytest.mark.parametrize(
+    ("mount", "kind"),
+    [
+        (lambda t: kubernetes.mount_pvc(t, pvc_name="data", mount_path="/data"), "pvcMount"),
+        (lambda t: kubernetes.use_config_map_as_volume(t, "cfg", mount_path="/data"), "configMapAsVolume"),
+        (lambda t: kubernetes.empty_dir_mount(t, volume_name="tmp", mount_path="/data"), "emptyDirMounts"),
+        (lambda t: volume(t, "other", "/data/"), "secretAsVolume"),
+    ],
+)
+def test_mount_path_already_used(mount, kind):
+    def body(t, _):
+        mount(t)
+        refused(t, lambda: volume(t, "creds", "/data"), InvalidMountError, "'/data'", kind)
+    in_pipeline(body)
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [("etc/db", "relative"), ("/etc/../root", "'..'"), ("", "non-empty"), (None, "non-empty")],
+)
+def test_bad_mount_path(path, fragment):
+    in_pipeline(lambda t, _: refused(t, lambda: volume(t, "creds", path), InvalidMountError, fragment))
+
+
+@pytest.mark.parametrize("name", ["1PASSWORD", "DB PASSWORD", "DB=X", ""])
+def test_env_name_kubernetes_rejects(name):
+    in_pipeline(lambda t, _: refused(
+        t, lambda: env(t, "creds", {"password": name}), InvalidEnvError, repr(name)))
+
+
+def test_same_env_twice_in_one_mapping():
+    in_pipeline(lambda t, _: refused(
+        t, lambda: env(t, "creds", {"user": "X", "password": "X"}), InvalidEnvError,
+        "'X'", "'user'", "'password'"))
+
+
+def test_same_env_from_two_secrets():
+    in_pipeline(lambda t, _: refused(
+        t, lambda: env(t, "other", {"login": "DB_USER"}), InvalidEnvError, "'DB_USER'", "already set"))
+
+
+@pytest.mark.parametrize(
+    ("set_env", "origin"),
+    [
+        (lambda t: t.set_env_variable("MODE", "x"), "set_env_variable"),
+        (lambda t: kubernetes.use_config_map_as_env(t, "cfg", {"mode": "MODE"}), "configMapAsEnv"),
+        (lambda t: kubernetes.use_field_path_as_env(t, "MODE", "metadata.name"), "fieldPathAsEnv"),
+    ],
+)
+def test_env_clashes_with_env_already_on_the_task(set_env, origin):
+    def body(t, _):
+        set_env(t)
+        refused(t, lambda: env(t, "creds", {"mode": "MODE"}), InvalidEnvError, "'MODE'", origin)
+    in_pipeline(body)
+
+
+@pytest.mark.parametrize("key", ["pass word", "..secret", ".", "a/b", 3])
+def test_secret_key_kubernetes_rejects(key):
+    in_pipeline(lambda t, _: refused(
+        t, lambda: env(t, "creds", {key: "PASSWORD"}), InvalidSecretKeyError, repr(key)))
+
+
+@pytest.mark.parametrize("mapping", [{}, None, ["password"]])
+def test_mapping_must_be_a_non_empty_dict(mapping):
+    in_pipeline(lambda t, _: refused(
+        t, lambda: env(t, "creds", mapping), InvalidEnvError, "secret_key_to_env"))
+
+
+def test_f_string_with_a_channel_is_refused():
+    in_pipeline(lambda t, p: refused(
+        t, lambda: env(t, f"{p['db_secret']}-db", {"k": "K"}), ChannelError,
+        "embeds a pipeline parameter", "a parameter that holds the full secret name", "component"))
+
+
+@pytest.mark.parametrize("param", ["count", "ratio", "flag", "names", "config"])
+def test_non_string_parameter_is_refused(param):
+    in_pipeline(lambda t, p: refused(
+        t, lambda: env(t, p[param], {"k": "K"}), ChannelError, f"parameter {param!r}", "must be a string"))
+
+
+def test_non_string_task_output_is_refused():
+    def body(t, _):
+        number = make_number()
+        refused(t, lambda: volume(t, number.output, "/etc/n"), ChannelError, "Integer")
+    in_pipeline(body)
+
+
+def test_dict_loop_item_field_is_refused_with_the_working_alternative():
+    def body(t, p):
+        with dsl.ParallelFor(p["rows"]) as row:
+            inner = consume(x="b")
+            refused(inner, lambda: env(inner, row.secret, {"k": "K"}), ChannelError,
+                    "field 'secret'", "loop over a list of the secret names",
+                    "returns item['secret'] and use that task's output")
+    in_pipeline(body)
+
+
+@pytest.mark.parametrize("bad", [None, "consume", 42])
+def test_not_a_task(bad):
+    with pytest.raises(NotATaskError, match="expected a pipeline task") as caught:
+        env(bad, "creds", {"k": "K"})
+    assert isinstance(caught.value, ValueError)
+
+
+def test_sub_pipeline_task_is_refused():
+    @dsl.pipeline(name="inner")
+    def inner():
+        consume(x="i")
+
+    @dsl.pipeline(name="outer")
+    def outer():
+        sub = inner()
+        with pytest.raises(NotATaskError, match="pipeline used as a component"):
+            volume(sub, "creds", "/etc/c")
+        assert sub.platform_config == {}
+
+
+def test_optional_must_be_a_bool():
+    in_pipeline(lambda t, _: refused(t, lambda: env(t, "creds", {"k": "K"}, optional="yes"),
+                                     SecretBindingError, "optional must be True or False"))
+
+
+def test_upstream_failure_rolls_back(monkeypatch):
+    def boom(task, *args):
+        task.platform_config["kubernetes"] = {"secretAsEnv": ["half-written"]}
+        raise RuntimeError("upstream failed")
+
+    def body(t, p):
+        monkeypatch.setattr(kubernetes, "use_secret_as_env", boom)
+        before = state(t)
+        with pytest.raises(RuntimeError):
+            env(t, p["db_secret"], {"password": "DB_PASSWORD"})
+        assert state(t) == before
+    in_pipeline(body)
