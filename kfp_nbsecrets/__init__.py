@@ -42,3 +42,10 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'kfp_nbsecrets' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext kfp_nbsecrets``: registers the ``%kfp_secret`` magic (without importing kfp)."""
+    from kfp_nbsecrets.magics import load_ipython_extension as load
+
+    load(ipython)
