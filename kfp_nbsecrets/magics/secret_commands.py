@@ -1,0 +1,89 @@
+"""Subcommands that look at secrets and manage the local store: names and keys only."""
+
+from __future__ import annotations
+
+import argparse
+
+from IPython.core.error import UsageError
+
+from kfp_nbsecrets.magics.router import SOURCE_CHOICES, arg, subcommand
+from kfp_nbsecrets.tables import Table
+
+
+class SecretCommands:
+    """``list``, ``keys`` and ``store``."""
+
+    # -- secrets ------------------------------------------------------------------------------------
+
+    @subcommand(
+        "List secrets: names, types and key names (never values).",
+        arg("--namespace", metavar="NS"),
+        arg("--source", choices=SOURCE_CHOICES),
+        arg("--filter", metavar="TEXT", help="only names containing TEXT"),
+        arg("--all", action="store_true", help="include service-account tokens and Helm releases"),
+    )
+    def cmd_list(self, args: argparse.Namespace, scope: dict) -> Table:
+        source = self._source(args.source)
+        infos = source.list_secrets(args.namespace, include_system=args.all)
+        if args.filter:
+            infos = [info for info in infos if args.filter.lower() in info.name.lower()]
+        where = source.describe() + (f", namespace {args.namespace}" if args.namespace else "")
+        return _secrets_table(f"Secrets in {where}", infos, "no secrets")
+
+    @subcommand(
+        "Show the key names of one secret.",
+        arg("secret", metavar="SECRET"),
+        arg("--namespace", metavar="NS"),
+        arg("--source", choices=SOURCE_CHOICES),
+    )
+    def cmd_keys(self, args: argparse.Namespace, scope: dict) -> Table:
+        source = self._source(args.source)
+        keys = source.keys(args.secret, args.namespace)
+        return Table(f"Keys of secret {args.secret!r} in {source.describe()}", ("key",),
+                     [(key,) for key in keys], empty="no keys")
+
+    @subcommand(
+        "Manage the local store: add (hidden prompts), import, rm, ls.",
+        arg("subcommands", **{
+            "add": ("Add a secret; each KEY's value is asked with a hidden prompt.", (
+                arg("name", metavar="NAME"), arg("keys", metavar="KEY", nargs="+"),
+                arg("--replace", action="store_true", help="overwrite an existing secret"))),
+            "import": ("Import a Secret manifest, or a .env file as secret --name.", (
+                arg("file", metavar="FILE"),
+                arg("--name", help="secret name for a .env file"),
+                arg("--replace", action="store_true", help="overwrite existing secrets"))),
+            "rm": ("Remove a secret from the store.", (arg("name", metavar="NAME"),)),
+            "ls": ("List the secrets in the store.", ()),
+        }),
+    )
+    def cmd_store(self, args: argparse.Namespace, scope: dict) -> Table | None:
+        import getpass
+
+        store = self._source("local")
+        if args.action == "add":
+            store.add_from_prompt(args.name, args.keys, prompt=getpass.getpass, replace=args.replace)
+            print(f"Stored secret {args.name!r} with keys {', '.join(args.keys)} in {store.describe()}")
+        elif args.action == "import":
+            if args.name or args.file.endswith(".env") or args.file.split("/")[-1].startswith(".env"):
+                if not args.name:
+                    raise UsageError(f"{args.file!r} is a .env file; give the secret's name with --name NAME")
+                infos = [store.import_dotenv(args.file, args.name, replace=args.replace)]
+            else:
+                infos = store.import_manifest(args.file, replace=args.replace)
+            print(f"Imported {', '.join(repr(i.name) for i in infos)} into {store.describe()}")
+        elif args.action == "rm":
+            store.remove(args.name)
+            print(f"Removed secret {args.name!r} from {store.describe()}")
+        else:
+            return _secrets_table(f"Secrets in {store.describe()}", store.list_secrets(include_system=True),
+                                  "the store is empty; add one with %kfp_secret store add NAME KEY")
+        return None
+
+    def _source(self, kind: str | None):
+        from kfp_nbsecrets import sources
+
+        return sources.get_source(kind)
+
+
+def _secrets_table(title: str, infos, empty: str) -> Table:
+    return Table(title, ("name", "type", "keys"), [(i.name, i.type, ", ".join(i.keys)) for i in infos], empty)
