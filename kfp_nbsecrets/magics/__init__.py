@@ -130,7 +130,8 @@ class KfpSecretMagics(AttachCommands, SecretCommands, Magics):
                 arg("topic", metavar="SUBCOMMAND", nargs="?"))
     def cmd_help(self, args: argparse.Namespace, scope: dict) -> None:
         if args.topic is None:
-            summaries = "\n".join(f"  {name:<10} {self._command(name).summary}" for name in self.subcommands())
+            summaries = "\n".join(f"  {name:<10} {self._command(name).summary}"
+                                  for name in self.subcommands())
             print(f"{GRAMMAR}\nSubcommands:\n{summaries}")
             return
         print(self._parser(args.topic, self._command(args.topic)).format_help())
