@@ -1,0 +1,223 @@
+"""%kfp_secret through a real in-process IPython shell."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from unittest import mock
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from IPython.core.error import UsageError
+
+from kfp_nbsecrets import sources
+
+HEADER = '''
+from kfp import dsl, compiler
+from IPython.core.error import UsageError
+
+@dsl.component(base_image="python:3.11")
+def consume(x: str) -> str:
+    return x
+
+@dsl.component(base_image="python:3.11")
+def make_name() -> str:
+    return "db-creds"
+'''
+
+
+def run(ip, code, header=False):
+    """Run a cell (after the component definitions with ``header``); raise what it raised."""
+    result = ip.run_cell((HEADER if header else "") + textwrap.dedent(code))
+    if result.error_before_exec:
+        raise result.error_before_exec
+    if result.error_in_exec:
+        raise result.error_in_exec
+    return result.result
+
+
+def executors(ip, tmp_path, pipeline="p"):
+    path = tmp_path / "p.yaml"
+    run(ip, f"compiler.Compiler().compile({pipeline}, {str(path)!r})")
+    spec, platform = yaml.safe_load_all(path.read_text())
+    return platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"], spec
+
+
+def test_load_ext_does_not_import_kfp():
+    code = ("import sys; from IPython.core.interactiveshell import InteractiveShell;"
+            "InteractiveShell.instance().run_line_magic('load_ext', 'kfp_nbsecrets');"
+            "print('kfp' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_env_and_mount_inside_pipeline_bodies(ip, tmp_path):
+    run(ip, header=True, code='''
+    @dsl.pipeline
+    def inner(creds: str):
+        t = consume(x="i")
+        %kfp_secret env t creds user=U
+
+    @dsl.pipeline
+    def p(db_secret: str = "db", flag: str = "on"):
+        name = make_name()
+        out = name.output
+        t = consume(x="a")
+        %kfp_secret env t {{db_secret}} user=DB_USER password=DB_PASSWORD
+        %kfp_secret mount t {{tasks.make-name.Output}} /etc/n --optional
+        %kfp_secret mount t tls-certs /etc/tls
+        with dsl.If(flag == "on"):
+            with dsl.ParallelFor(["a-creds", "b-creds"]) as item:
+                t2 = consume(x="b")
+                %kfp_secret env t2 item user=U
+                %kfp_secret mount t2 out /etc/out
+                %kfp_secret env t2 db_secret password=P
+        inner(creds=db_secret)
+    ''')
+    found, _ = executors(ip, tmp_path)
+    top = found["exec-consume"]
+    assert top["secretAsEnv"][0]["secretNameParameter"] == {"componentInputParameter": "db_secret"}
+    assert [e["envVar"] for e in top["secretAsEnv"][0]["keyToEnv"]] == ["DB_USER", "DB_PASSWORD"]
+    assert top["secretAsVolume"][0] == {"mountPath": "/etc/n", "optional": True, "secretNameParameter": {
+        "taskOutputParameter": {"producerTask": "make-name", "outputParameterKey": "Output"}}}
+    assert top["secretAsVolume"][1]["secretName"] == "tls-certs"
+    names = {json.dumps(entry["secretNameParameter"], sort_keys=True)
+             for config in found.values() for kind in ("secretAsEnv", "secretAsVolume")
+             for entry in config.get(kind, [])}
+    assert names >= {json.dumps(x, sort_keys=True) for x in [
+        {"componentInputParameter": "pipelinechannel--loop-item-param-2"},  # loop item
+        {"componentInputParameter": "pipelinechannel--make-name-Output"},  # task output threaded in
+        {"componentInputParameter": "pipelinechannel--db_secret"},  # parameter threaded in
+        {"componentInputParameter": "creds"},  # the sub-pipeline's own parameter
+    ]}
+
+
+BAD_LINES = [
+    ("env t Db_Creds user=U", "'Db_Creds' is not a valid Kubernetes name"),
+    ("mount t db.creds /etc/db", "DNS-1123 label"),
+    ("mount t existing /etc/other", "already mounted"),
+    ("mount t other /etc/existing", "already used"),
+    ("mount t other etc/x", "relative"),
+    ("mount t other /etc/../x", "'..'"),
+    ("env t creds user=1X", "'1X'"),
+    ("env t creds user=EXISTING", "already set"),
+    ("env t creds a=X b=X", "both key"),
+    ("env t creds 'pass word=P'", "not a valid Kubernetes secret key"),
+    ("env t creds user", "is not KEY=ENV"),
+    ("env t creds", "the following arguments are required"),
+    ("env t count user=U", "must be a string"),
+    ("env t {{db_secrt}} user=U", "did you mean 'db_secret'"),
+    ("env t {{tasks.nope.Output}} user=U", "unknown task 'nope'"),
+    ("env t {db_secret} user=U", "single braces; write '{{db_secret}}'"),
+    ("env t {{db_secret}-x user=U", "malformed"),
+    ("env nope creds user=U", "no task variable 'nope'"),
+    ("env count creds user=U", "not a task"),
+    ("env t creds user=U --optonal", "unrecognized arguments"),
+    ("evn t creds user=U", "did you mean 'env'"),
+    ("env t 'unclosed user=U", "check the quotes"),
+]
+
+
+@pytest.mark.parametrize(("line", "message"), BAD_LINES)
+def test_bad_lines_inside_a_pipeline_are_one_line_usage_errors(ip, line, message):
+    run(ip, header=True, code=f'''
+    errors, states = [], []
+    @dsl.pipeline
+    def p(db_secret: str = "db", count: int = 1):
+        t = consume(x="a")
+        %kfp_secret mount t existing /etc/existing
+        t.set_env_variable("EXISTING", "1")
+        states.append(repr(t.platform_config))
+        try:
+            %kfp_secret {line}
+        except UsageError as error:
+            errors.append(error)
+        states.append(repr(t.platform_config))
+    ''')
+    (error,) = ip.user_ns["errors"]
+    assert message in str(error)
+    assert "\n" not in str(error)
+    before, after = ip.user_ns["states"]
+    assert before == after
+
+
+def test_env_outside_a_pipeline_points_to_bind(ip):
+    with pytest.raises(UsageError, match="inside a @dsl.pipeline function; outside one, use %kfp_secret"):
+        run(ip, "%kfp_secret env t creds user=U")
+
+
+def test_list_keys_and_store(ip, tmp_path, monkeypatch):
+    answers = iter(["s3cr3t-canary-1", "s3cr3t-canary-2"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    run(ip, "%kfp_secret store add db-creds username password")
+    manifest = tmp_path / "api.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: api-token}\nstringData: {token: x}\n")
+    run(ip, f"%kfp_secret store import {manifest}")
+    dotenv = tmp_path / "s3.env"
+    dotenv.write_text("ACCESS_KEY=a\nSECRET_KEY=b\n")
+    run(ip, f"%kfp_secret store import {dotenv} --name s3-creds")
+    listing = run(ip, "%kfp_secret list --filter creds")
+    assert [row[0] for row in listing.rows] == ["db-creds", "s3-creds"]
+    assert listing.rows[0][2] == "password, username"
+    keys = run(ip, "%kfp_secret keys s3-creds")
+    assert [row[0] for row in keys.rows] == ["ACCESS_KEY", "SECRET_KEY"]
+    run(ip, "%kfp_secret store rm api-token")
+    shown = run(ip, "%kfp_secret store ls")
+    assert [row[0] for row in shown.rows] == ["db-creds", "s3-creds"]
+    bundle = shown._repr_mimebundle_()
+    assert "canary" not in repr(bundle) and "canary" not in repr(listing._repr_mimebundle_())
+    with pytest.raises(UsageError, match="give the secret's name with --name"):
+        run(ip, f"%kfp_secret store import {dotenv}")
+    with pytest.raises(UsageError, match="secret 'nope' not found"):
+        run(ip, "%kfp_secret store rm nope")
+
+
+def test_config_traits_reach_the_sources(ip):
+    run(ip, "%config KfpSecretMagics.source = 'memory'")
+    run(ip, "%config KfpSecretMagics.namespace = 'team-a'")
+    settings_now = sources.current_settings()
+    assert (settings_now.source, settings_now.namespace) == ("memory", "team-a")
+    assert "in-memory" in repr(run(ip, "%kfp_secret list"))
+
+
+def test_full_errors_shows_the_library_exception(ip):
+    with pytest.raises(UsageError) as short:
+        run(ip, "%kfp_secret keys nope")
+    assert "not found" in str(short.value)
+    run(ip, "%config KfpSecretMagics.full_errors = True")
+    with pytest.raises(sources.SecretNotFound):
+        run(ip, "%kfp_secret keys nope")
+
+
+def test_help(ip, capsys):
+    run(ip, "%kfp_secret help")
+    out = capsys.readouterr().out
+    for name in ("env", "mount", "list", "keys", "store", "help"):
+        assert f"  {name} " in out
+    run(ip, "%kfp_secret help mount")
+    assert "usage: %kfp_secret mount" in capsys.readouterr().out
+    run(ip, "%kfp_secret mount --help")
+    assert "absolute mount path" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="did you mean 'mount'"):
+        run(ip, "%kfp_secret help mout")
+    assert "%kfp_secret env TASK SECRET KEY=ENV" in ip.find_line_magic("kfp_secret").__doc__
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+       | st.lists(st.sampled_from(["env", "mount", "list", "keys", "store", "add", "rm", "help", "t", "{{x}}",
+                                   "{{tasks.a.b}}", "k=V", "=", "--optional", "--source", "k8s", "'", "\"",
+                                   "--namespace", "-h", "{", "}", "ls", "import"]), max_size=8).map(" ".join))
+def test_fuzzed_lines_raise_only_usage_errors(line):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "kfp_nbsecrets")
+    sources.configure(source="memory")
+    try:
+        with mock.patch("getpass.getpass", side_effect=EOFError):
+            shell.run_line_magic("kfp_secret", line)
+    except UsageError as error:
+        assert "\n" not in str(error)
