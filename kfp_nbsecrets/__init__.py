@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "use_secret_as_env": "kfp_nbsecrets.attach",
     "use_secret_as_volume": "kfp_nbsecrets.attach",
+    "run_local": "kfp_nbsecrets.local",
 }
 
 __all__ = [
