@@ -20,6 +20,9 @@ _LAZY = {
     "use_secret_as_env": "kfp_nbsecrets.attach",
     "use_secret_as_volume": "kfp_nbsecrets.attach",
     "run_local": "kfp_nbsecrets.local",
+    "inspect": "kfp_nbsecrets.ir",
+    "preview": "kfp_nbsecrets.display",
+    "IR_MIME_TYPE": "kfp_nbsecrets.display",
 }
 
 __all__ = [

@@ -1,0 +1,418 @@
+"""Bind secrets to a pipeline after it is defined (compiled IR in, compiled IR out).
+
+:func:`bind` applies the validation of :mod:`kfp_nbsecrets.attach` to the IR, threads parameters
+and task outputs through every enclosing DAG as the KFP compiler does, gives the task its own
+component and executor when it shares them, and changes nothing when it raises.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from kfp_nbsecrets import ir, lint, refs, rules
+from kfp_nbsecrets.errors import (
+    ChannelError,
+    InvalidEnvError,
+    InvalidMountError,
+    InvalidSecretKeyError,
+    InvalidSecretNameError,
+    NotATaskError,
+    SecretBindingError,
+    TemplateError,
+)
+
+_KIND_KEYS = {"env": "secretAsEnv", "volume": "secretAsVolume"}
+
+
+def bind(
+    pipeline: Any,
+    task: Any,
+    secret: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    mount_path: str | None = None,
+    optional: bool = False,
+    param: str | None = None,
+    default: str | None = None,
+    keep_cache: bool = False,
+) -> Any:
+    """Bind a Secret to one task of a defined or compiled pipeline, as env vars or a mounted volume.
+
+    ``task`` is a task path (``'exit-handler-1/for-loop-2/train'``), a task name that is unique in
+    the pipeline, or a PipelineTask. ``secret`` is a literal name, ``'{{PARAM}}'`` (an input of an
+    enclosing DAG or of the pipeline) or ``'{{tasks.TASK.OUTPUT}}'``. With ``param``, a string
+    pipeline parameter of that name (default ``default``, else ``secret``) is added and used.
+    A parameterized name turns the task's caching off unless ``keep_cache``.
+
+    A pipeline function is changed in place and returned; YAML text or a YAML path gives the new
+    YAML text; dicts or a CompiledPipeline give a new CompiledPipeline.
+    """
+    compiled = ir.load(pipeline)
+    added = _bind(compiled, task, secret, env, mount_path, optional, param, default, keep_cache)
+    return _result(pipeline, compiled, added)
+
+
+def unbind(pipeline: Any, task: Any, secret: str | None = None) -> Any:
+    """Remove the env and volume secrets of ``task`` (only those named ``secret``, when given).
+
+    Parameters that were added for them stay. Returns like :func:`bind`.
+    """
+    compiled = ir.load(pipeline)
+    target = locate(ir.build_model(compiled), task)
+    doomed = [b for b in target.secret_bindings() if secret is None or _matches(b, secret)]
+    if secret is not None and not doomed:
+        bound = ", ".join(sorted({str(b.reference) for b in target.secret_bindings()})) or "none"
+        raise SecretBindingError(
+            f"task {target.path!r} has no secret {secret!r} bound (bound: {bound}); pass one of those")
+    if doomed:
+        _, _, label = _own_path(compiled, target.path)
+        executors = compiled.kubernetes_executors()
+        config = executors[label]
+        for binding in sorted(doomed, key=lambda b: b.index, reverse=True):
+            entries = config[_KIND_KEYS[binding.kind]]
+            del entries[binding.index]
+            if not entries:
+                del config[_KIND_KEYS[binding.kind]]
+        if not config:
+            del executors[label]
+    return _result(pipeline, compiled, None)
+
+
+def locate(model: ir.PipelineModel, task: Any) -> ir.Task:
+    """The container task named by a path, a unique task name, or a PipelineTask."""
+    key = task if isinstance(task, str) else getattr(task, "name", None)
+    if not isinstance(key, str):
+        raise NotATaskError(
+            f"task must be a task path, a task name or a pipeline task, got {type(task).__name__}")
+    try:
+        found = model.task(key)
+    except KeyError:
+        matches = [t for t in model.tasks if t.name == key]
+        if not matches:
+            close = difflib.get_close_matches(key, [t.path for t in model.tasks], n=3)
+            hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "see kfp_nbsecrets.inspect"
+            raise NotATaskError(f"pipeline {model.name!r} has no task {key!r}; {hint}") from None
+        if len(matches) > 1:
+            paths = " or ".join(repr(t.path) for t in matches)
+            raise NotATaskError(f"task name {key!r} is used more than once; give its path, {paths}") from None
+        found = matches[0]
+    if not found.is_container:
+        raise NotATaskError(
+            f"task {found.path!r} is a {found.kind} task; secrets can only be bound to container tasks,"
+            f" so bind them to a task inside it")
+    return found
+
+
+def _bind(compiled, task, secret, env, mount_path, optional, param, default, keep_cache):
+    """Bind on ``compiled`` (a private copy); returns the (name, default) of an added parameter."""
+    target = locate(ir.build_model(compiled), task)
+    kind = _checked_kind(env, mount_path)
+    if not isinstance(optional, bool):
+        raise SecretBindingError(f"optional must be True or False, got {optional!r}")
+    mapping = _checked_env_mapping(env) if kind == "env" else None
+    if kind == "volume" and (problem := rules.mount_path_problem(mount_path)):
+        raise InvalidMountError(problem)
+    added = None
+    if param is not None:
+        added = _add_parameter(compiled, param, default if default is not None else secret, kind == "volume")
+        reference: refs.SecretRef = refs.PipelineParam(param)
+    else:
+        reference = _checked_reference(secret, kind == "volume")
+    chain, leaf, label = _own_path(compiled, target.path)
+    name_entry = _thread(compiled, chain, leaf, target, reference, root_only=param is not None)
+    config = compiled.kubernetes_executors().setdefault(label, {})
+    entry = _entry(name_entry, mapping, mount_path, optional)
+    if entry in config.get(_KIND_KEYS[kind], []):
+        return added
+    if kind == "env":
+        _check_env_free(compiled, label, config, mapping, target.path)
+    else:
+        _check_mount_free(config, mount_path, name_entry, target.path)
+    config.setdefault(_KIND_KEYS[kind], []).append(entry)
+    if "runtimeValue" not in name_entry and not keep_cache:
+        leaf.setdefault("cachingOptions", {}).pop("enableCache", None)
+    return added
+
+
+def _checked_kind(env: object, mount_path: object) -> str:
+    if (env is None) == (mount_path is None):
+        raise SecretBindingError(
+            "give exactly one of env (a dict of secret key to env var) or mount_path (a directory)")
+    return "env" if env is not None else "volume"
+
+
+def _checked_env_mapping(env: object) -> dict[str, str]:
+    if not isinstance(env, Mapping) or not env:
+        raise InvalidEnvError(
+            f"env must be a non-empty dict of secret key to env var name, such as"
+            f" {{'password': 'DB_PASSWORD'}}, got {env!r}")
+    seen: dict[str, str] = {}
+    for key, name in env.items():
+        if problem := rules.secret_key_problem(key):
+            raise InvalidSecretKeyError(problem)
+        if problem := rules.env_name_problem(name):
+            raise InvalidEnvError(problem)
+        if name in seen:
+            raise InvalidEnvError(
+                f"env var {name!r} is set from both key {seen[name]!r} and key {key!r}; give each"
+                f" key its own env var name")
+        seen[name] = key
+    return dict(env)
+
+
+def _checked_reference(secret: object, volume: bool) -> refs.SecretRef:
+    if not isinstance(secret, str):
+        raise InvalidSecretNameError(
+            f"secret must be a secret name or a '{{{{PARAM}}}}' / '{{{{tasks.TASK.OUTPUT}}}}' template,"
+            f" got {secret!r}")
+    if refs.CHANNEL_PLACEHOLDER in secret:
+        raise ChannelError(
+            f"secret name {secret!r} embeds a pipeline parameter in a string (an f-string or str());"
+            f" KFP resolves only a whole parameter value, so use '{{{{PARAM}}}}' with a parameter that"
+            f" holds the full secret name")
+    reference = refs.parse(secret)
+    if isinstance(reference, refs.Literal) and (problem := rules.secret_name_problem(secret, volume=volume)):
+        raise InvalidSecretNameError(problem)
+    return reference
+
+
+def _add_parameter(compiled: ir.CompiledPipeline, name: object, default: object,
+                   volume: bool) -> tuple[str, str]:
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("pipelinechannel"):
+        raise SecretBindingError(f"param {name!r} is not a valid parameter name; use a Python identifier"
+                                 f" such as 'db_secret'")
+    if not isinstance(default, str) or refs.is_template(default):
+        raise InvalidSecretNameError(
+            f"param {name!r} needs a default secret name, got {default!r}; pass default='my-secret'")
+    if problem := rules.secret_name_problem(default, volume=volume):
+        raise InvalidSecretNameError(problem)
+    inputs = compiled.pipeline_spec["root"].setdefault("inputDefinitions", {}).setdefault("parameters", {})
+    existing = inputs.get(name)
+    if existing is None:
+        inputs[name] = {"parameterType": "STRING", "defaultValue": default, "isOptional": True}
+    elif existing.get("parameterType") != "STRING" or existing.get("defaultValue") != default:
+        raise SecretBindingError(
+            f"pipeline {compiled.name!r} already has a parameter {name!r}"
+            f" ({existing.get('parameterType')}, default {existing.get('defaultValue')!r}); use"
+            f" secret='{{{{{name}}}}}' to reuse it, or choose another param name")
+    return name, default
+
+
+def _own_path(compiled: ir.CompiledPipeline, path: str) -> tuple[list[tuple[dict, dict | None]], dict, str]:
+    """Give every DAG on the way to the task, its component and its executor to this task alone.
+
+    Returns the DAG chain ((component, calling task spec), root first), the task spec and its
+    executor label.
+    """
+    components = compiled.pipeline_spec.setdefault("components", {})
+    uses = Counter(spec.get("componentRef", {}).get("name")
+                   for holder in (compiled.pipeline_spec["root"], *components.values())
+                   for spec in holder.get("dag", {}).get("tasks", {}).values())
+    chain: list[tuple[dict, dict | None]] = [(compiled.pipeline_spec["root"], None)]
+    names = path.split(ir.PATH_SEP)
+    spec: dict = {}
+    for name in names:
+        spec = chain[-1][0]["dag"]["tasks"][name]
+        component_name = spec["componentRef"]["name"]
+        if uses[component_name] > 1:
+            clone = _unique(f"comp-{name}", components)
+            components[clone] = copy.deepcopy(components[component_name])
+            spec["componentRef"]["name"] = clone
+            uses[component_name] -= 1
+            uses[clone] = 1
+            uses.update(inner["componentRef"]["name"]
+                        for inner in components[clone].get("dag", {}).get("tasks", {}).values())
+            component_name = clone
+        if name != names[-1]:
+            chain.append((components[component_name], spec))
+    component = components[spec["componentRef"]["name"]]
+    label = component["executorLabel"]
+    if sum(1 for c in components.values() if c.get("executorLabel") == label) > 1:
+        executors = compiled.pipeline_spec["deploymentSpec"]["executors"]
+        new_label = _unique(f"exec-{names[-1]}", executors)
+        executors[new_label] = copy.deepcopy(executors[label])
+        platform = compiled.kubernetes_executors()
+        if label in platform:
+            platform[new_label] = copy.deepcopy(platform[label])
+        component["executorLabel"] = label = new_label
+    return chain, spec, label
+
+
+def _unique(base: str, taken: Mapping) -> str:
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def _thread(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.Task,
+            reference: refs.SecretRef, root_only: bool) -> dict:
+    """The task's ``secretNameParameter`` for ``reference``, passing the value down every DAG."""
+    if isinstance(reference, refs.Literal):
+        return refs.to_ir(reference)
+    if isinstance(reference, refs.PipelineParam):
+        depth = 0 if root_only else _input_depth(compiled, chain, reference.name)
+        declared = chain[depth][0]["inputDefinitions"]["parameters"][reference.name].get("parameterType")
+        if declared != "STRING":
+            raise ChannelError(
+                f"parameter {reference.name!r} is of type {declared}, but a secret name must be a string;"
+                f" declare it as str")
+        source = refs.to_ir(reference)
+        channel = reference.name if reference.name.startswith(ir.CHANNEL_PREFIX) \
+            else ir.CHANNEL_PREFIX + reference.name
+    else:
+        depth = _producer_depth(compiled, chain, leaf, target, reference)
+        source = refs.to_ir(reference)
+        channel = f"{ir.CHANNEL_PREFIX}{reference.task}-{reference.output}"
+        sibling = chain[depth + 1][1] if depth + 1 < len(chain) else leaf
+        dependencies = sibling.setdefault("dependentTasks", [])
+        if reference.task not in dependencies:
+            dependencies.append(reference.task)
+            dependencies.sort()
+    for component, caller in chain[depth + 1:]:
+        inputs = component.setdefault("inputDefinitions", {}).setdefault("parameters", {})
+        arguments = caller.setdefault("inputs", {}).setdefault("parameters", {})
+        if channel in inputs and arguments.get(channel) != source:
+            raise SecretBindingError(
+                f"input {channel!r} of task {caller['taskInfo']['name']!r} already carries another value;"
+                f" pass the secret name as a new parameter with param=...")
+        inputs.setdefault(channel, {"parameterType": "STRING"})
+        arguments[channel] = source
+        source = {"componentInputParameter": channel}
+    return source
+
+
+def _input_depth(compiled: ir.CompiledPipeline, chain: list, name: str) -> int:
+    """The innermost DAG level that has input ``name``."""
+    for depth in range(len(chain) - 1, -1, -1):
+        if name in chain[depth][0].get("inputDefinitions", {}).get("parameters", {}):
+            return depth
+    known = [n for n in chain[-1][0].get("inputDefinitions", {}).get("parameters", {})
+             if not n.startswith(ir.CHANNEL_PREFIX)]
+    known += list(chain[0][0].get("inputDefinitions", {}).get("parameters", {}))
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"did you mean {' or '.join(map(repr, close))}?" if close else \
+        f"add it with param={name!r}, default='my-secret'"
+    raise TemplateError(f"template '{{{{{name}}}}}' names unknown pipeline parameter {name!r}"
+                        f" of pipeline {compiled.name!r}; {hint}")
+
+
+def _producer_depth(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.Task,
+                    reference: refs.TaskOutput) -> int:
+    """The innermost DAG level that has task ``reference.task``; checks its output and the order."""
+    for depth in range(len(chain) - 1, -1, -1):
+        tasks = chain[depth][0]["dag"]["tasks"]
+        if reference.task not in tasks:
+            continue
+        sibling = chain[depth + 1][1] if depth + 1 < len(chain) else leaf
+        sibling_name = sibling["taskInfo"]["name"]
+        if reference.task == sibling_name:
+            raise ChannelError(
+                f"task {target.path!r} cannot take its secret name from {reference.task!r}, which is"
+                f" the task itself or contains it; produce the name in an upstream task")
+        if sibling_name in _upstream(tasks, reference.task):
+            raise TemplateError(
+                f"task {reference.task!r} runs after {sibling_name!r}, so its output cannot name a secret"
+                f" of task {target.path!r}; produce the name in an upstream task")
+        level = ir.Level("", chain[depth][0], None, "")
+        declared = ir.output_type(compiled, level, reference.task, reference.output)
+        if declared is None:
+            outputs = compiled.component(tasks[reference.task]["componentRef"]["name"]).get(
+                "outputDefinitions", {}).get("parameters", {})
+            raise TemplateError(f"task {reference.task!r} has no output parameter {reference.output!r}"
+                                f" (outputs: {', '.join(map(repr, sorted(outputs))) or 'none'})")
+        if declared != "STRING":
+            raise ChannelError(f"output {reference.output!r} of task {reference.task!r} is of type"
+                               f" {declared}, but a secret name must be a string; return it as str")
+        return depth
+    raise TemplateError(f"template '{reference}' names unknown task {reference.task!r}; use a task of the"
+                        f" same DAG as {target.path!r} or of a DAG that contains it")
+
+
+def _upstream(tasks: dict, name: str) -> set[str]:
+    """Every task that ``name`` depends on, directly or not, within one DAG."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        for dependency in tasks.get(todo.pop(), {}).get("dependentTasks", []):
+            if dependency not in seen:
+                seen.add(dependency)
+                todo.append(dependency)
+    return seen
+
+
+def _entry(name_entry: dict, mapping: dict | None, mount_path: str | None, optional: bool) -> dict:
+    """A ``secretAsEnv`` / ``secretAsVolume`` entry as kfp.kubernetes writes it."""
+    entry: dict = {}
+    if mapping is not None:
+        entry["keyToEnv"] = [{"envVar": env, "secretKey": key} for key, env in mapping.items()]
+    else:
+        entry["mountPath"] = mount_path
+    entry["optional"] = optional
+    if "runtimeValue" in name_entry:
+        entry["secretName"] = name_entry["runtimeValue"]["constant"]
+    entry["secretNameParameter"] = name_entry
+    return entry
+
+
+def _check_env_free(compiled: ir.CompiledPipeline, label: str, config: dict, mapping: dict,
+                    path: str) -> None:
+    taken = dict(lint.env_names(compiled, label, config))
+    for key, name in mapping.items():
+        if name in taken:
+            raise InvalidEnvError(
+                f"env var {name!r} is already set on task {path!r} ({taken[name]}); choose another env var"
+                f" name for key {key!r}")
+
+
+def _check_mount_free(config: dict, mount_path: str, name_entry: dict, path: str) -> None:
+    wanted = rules.normalize_mount_path(mount_path)
+    for mounted, kind in lint.mount_paths(config):
+        if mounted == wanted:
+            raise InvalidMountError(
+                f"mount path {mount_path!r} is already used on task {path!r} by {kind}; mount the secret"
+                f" at another path")
+    for entry in config.get("secretAsVolume", []):
+        if entry.get("secretNameParameter") == name_entry:
+            raise InvalidMountError(
+                f"secret {refs.from_ir(entry)} is already mounted on task {path!r} at"
+                f" {entry.get('mountPath')!r}; a pod cannot mount the same secret twice, so read all its"
+                f" files from that one path")
+
+
+def _matches(binding: ir.Binding, secret: str) -> bool:
+    """Whether ``binding`` is the one ``secret`` (a name or template, as given to bind) names."""
+    wanted = refs.parse(secret)
+    if binding.reference == wanted:
+        return True
+    source = binding.source
+    if isinstance(wanted, refs.Literal):
+        return source.kind == "literal" and source.name == wanted.name
+    if isinstance(wanted, refs.PipelineParam):
+        return binding.reference == refs.PipelineParam(ir.CHANNEL_PREFIX + wanted.name) or (
+            source.kind == "parameter" and source.parameter == wanted.name)
+    return source.kind == "task-output" and source.output == wanted.output \
+        and str(source.task).rsplit(ir.PATH_SEP, 1)[-1] == wanted.task
+
+
+def _result(pipeline: Any, compiled: ir.CompiledPipeline, added: tuple[str, str] | None) -> Any:
+    """Hand the changed IR back in the form ``pipeline`` came in (a component changes in place)."""
+    pipeline_spec, platform_spec = compiled.to_protos()
+    if isinstance(pipeline, ir.CompiledPipeline) or not hasattr(pipeline, "pipeline_spec"):
+        as_text = isinstance(pipeline, str) or hasattr(pipeline, "__fspath__")
+        return compiled.to_yaml() if as_text else compiled
+    pipeline.pipeline_spec.CopyFrom(pipeline_spec)
+    pipeline.platform_spec.CopyFrom(platform_spec)
+    inputs = pipeline.component_spec.inputs
+    if added is not None and (inputs is None or added[0] not in inputs):
+        from kfp.dsl import structures
+
+        spec = structures.InputSpec(type="String", default=added[1], optional=True)
+        pipeline.component_spec.inputs = {**(inputs or {}), added[0]: spec}
+    return pipeline

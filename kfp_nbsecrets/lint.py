@@ -1,0 +1,235 @@
+"""Lint the secret bindings of a compiled pipeline, from any source (also YAML compiled elsewhere).
+
+Every check of :mod:`kfp_nbsecrets.attach` that the IR decides, plus IR-only hazards. Errors make
+the run fail or hang on the cluster; warnings are hazards (stale cache, deprecated fields).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from kfp_nbsecrets import ir, refs, rules
+
+ERROR = "error"
+WARNING = "warning"
+
+VOLUME_KINDS = ("secretAsVolume", "configMapAsVolume", "pvcMount", "emptyDirMounts", "genericEphemeralVolume")
+ENV_KINDS = ("secretAsEnv", "configMapAsEnv")
+
+# code -> severity, for the documentation and the tests
+CODES = {
+    "no-name": ERROR,
+    "template-literal": ERROR,
+    "invalid-name": ERROR,
+    "missing-input": ERROR,
+    "missing-producer": ERROR,
+    "missing-output": ERROR,
+    "self-output": ERROR,
+    "non-string-name": ERROR,
+    "unresolved": ERROR,
+    "empty-env": ERROR,
+    "invalid-key": ERROR,
+    "invalid-env": ERROR,
+    "env-clash": ERROR,
+    "invalid-mount": ERROR,
+    "mount-clash": ERROR,
+    "mounted-twice": ERROR,
+    "deprecated-secret-name": WARNING,
+    "invalid-default": WARNING,
+    "cache-hazard": WARNING,
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: ``severity`` (error/warning), ``code``, ``task`` path, ``message`` and ``fix``."""
+
+    severity: str
+    code: str
+    task: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.task}: {self.message}; {self.fix} [{self.code}]"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def lint(source: Any) -> list[Finding]:
+    """All findings of a pipeline from any source, or of a PipelineModel, sorted by task path."""
+    model = source if isinstance(source, ir.PipelineModel) else ir.inspect(source)
+    findings: list[Finding] = []
+    for task in model.tasks:
+        if task.is_container:
+            findings.extend(_task_findings(model.compiled, task))
+    return findings
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(finding.severity == ERROR for finding in findings)
+
+
+def _finding(code: str, task: ir.Task, message: str, fix: str) -> Finding:
+    return Finding(CODES[code], code, task.path, message, fix)
+
+
+def _from_rule(code: str, task: ir.Task, problem: str) -> Finding:
+    """A finding from a rules.*_problem line ('what is wrong; how to fix it')."""
+    message, _, fix = problem.partition("; ")
+    return _finding(code, task, message, fix or "fix the value")
+
+
+def _task_findings(compiled: ir.CompiledPipeline, task: ir.Task) -> list[Finding]:
+    config = compiled.platform_config(task.executor)
+    found: list[Finding] = []
+    for binding in task.secret_bindings():
+        entry = config["secretAsEnv" if binding.kind == "env" else "secretAsVolume"][binding.index]
+        found.extend(_name_findings(compiled, task, binding, entry))
+        if binding.kind == "env":
+            found.extend(_env_entry_findings(task, binding))
+        elif problem := rules.mount_path_problem(binding.mount_path):
+            found.append(_from_rule("invalid-mount", task, problem))
+    found.extend(_env_clashes(compiled, task, config))
+    found.extend(_mount_clashes(task, config))
+    return found
+
+
+def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Binding, entry: dict):
+    reference, source, volume = binding.reference, binding.source, binding.kind == "volume"
+    constant = entry.get("secretNameParameter", {}).get("runtimeValue", {}).get("constant")
+    if reference is None and constant is not None:
+        yield _finding("non-string-name", task, f"secret name {constant!r} is not a string",
+                       "set the secret name to a string")
+        return
+    if reference is None:
+        yield _finding("no-name", task, f"a {binding.kind} secret entry names no secret",
+                       "set secretNameParameter, e.g. re-attach it with kfp_nbsecrets.bind")
+        return
+    if "secretNameParameter" not in entry:
+        yield _finding("deprecated-secret-name", task,
+                       f"secret {entry['secretName']!r} is named only by the deprecated 'secretName' field",
+                       "recompile with a current kfp-kubernetes, which also writes secretNameParameter")
+    if isinstance(reference, refs.Literal):
+        local = list(_literal_findings(task, reference.name, volume))
+    elif isinstance(reference, refs.PipelineParam):
+        local = list(_input_findings(task, reference.name))
+    else:
+        local = list(_output_findings(compiled, task, reference))
+    yield from local
+    if source.kind == "unresolved" and not local:
+        yield _finding("unresolved", task, f"secret name {reference} cannot be resolved: {source.problem}",
+                       "pass the value down to this task, or bind the secret again with kfp_nbsecrets.bind")
+    if source.kind == "parameter" and isinstance(source.default, str) \
+            and (problem := rules.secret_name_problem(source.default, volume=volume)):
+        yield _finding("invalid-default", task,
+                       f"default of parameter {source.parameter!r} is unusable: {problem.split('; ')[0]}",
+                       f"give {source.parameter!r} a valid default or always pass it when starting a run")
+    if source.kind != "literal" and task.caching:
+        yield _finding("cache-hazard", task,
+                       f"secret name from {source.describe()} on a cached task: the cache key ignores"
+                       f" secret names, so a run with another secret may reuse this task's results",
+                       "turn caching off (task.set_caching_options(False)); kfp_nbsecrets.bind does it")
+
+
+def _literal_findings(task: ir.Task, name: str, volume: bool):
+    if refs.is_template(name):
+        what = "a pipeline channel placeholder (an f-string or str() of a parameter)" \
+            if refs.CHANNEL_PLACEHOLDER in name else "a template"
+        yield _finding("template-literal", task,
+                       f"secret name {name!r} contains {what} but was compiled as a literal name",
+                       "pass the parameter or task output itself as the secret name, or use"
+                       " kfp_nbsecrets.use_secret_as_env/volume, which compile templates")
+    elif problem := rules.secret_name_problem(name, volume=volume):
+        yield _from_rule("invalid-name", task, problem)
+
+
+def _input_findings(task: ir.Task, name: str):
+    level = task.levels[-1]
+    declared = ir.input_type(level, name)
+    if declared is None:
+        yield _finding("missing-input", task,
+                       f"secret name comes from input {name!r}, which {ir.dag_name(level)} does not have",
+                       "add the parameter to the pipeline, or bind the secret again with"
+                       " kfp_nbsecrets.bind, which threads parameters through nested DAGs")
+    elif declared != "STRING":
+        yield _finding("non-string-name", task, f"secret name comes from input {name!r} of type {declared}",
+                       "declare the parameter as str")
+
+
+def _output_findings(compiled: ir.CompiledPipeline, task: ir.Task, reference: refs.TaskOutput):
+    level = task.levels[-1]
+    if reference.task == task.name:
+        yield _finding("self-output", task, "the task takes its secret name from its own output",
+                       "produce the name in an upstream task")
+        return
+    if reference.task not in level.spec.get("dag", {}).get("tasks", {}):
+        yield _finding("missing-producer", task,
+                       f"secret name comes from task {reference.task!r}, not in {ir.dag_name(level)}",
+                       "take the name from a task of the same DAG")
+        return
+    declared = ir.output_type(compiled, level, reference.task, reference.output)
+    if declared is None:
+        yield _finding("missing-output", task,
+                       f"secret name comes from output {reference.output!r} of task {reference.task!r},"
+                       f" which has no such output parameter",
+                       "use an existing string output of that task")
+    elif declared != "STRING":
+        yield _finding("non-string-name", task,
+                       f"secret name comes from output {reference.output!r} of task {reference.task!r},"
+                       f" of type {declared}", "return the name as str")
+
+
+def _env_entry_findings(task: ir.Task, binding: ir.Binding):
+    if not binding.env:
+        yield _finding("empty-env", task, "a secretAsEnv entry maps no secret key to an env var",
+                       "map at least one key, e.g. {'password': 'DB_PASSWORD'}")
+    for key, env in binding.env:
+        if problem := rules.secret_key_problem(key):
+            yield _from_rule("invalid-key", task, problem)
+        if problem := rules.env_name_problem(env):
+            yield _from_rule("invalid-env", task, problem)
+
+
+def env_names(compiled: ir.CompiledPipeline, executor: str | None, config: dict) -> list[tuple[str, str]]:
+    """(env var, where it is set) for every env var set on an executor."""
+    container = compiled.executor_spec(executor).get("container", {})
+    names = [(item.get("name", ""), "by set_env_variable") for item in container.get("env", [])]
+    for kind in ENV_KINDS:
+        for entry in config.get(kind, []):
+            for pair in entry.get("keyToEnv", []):
+                key = pair.get("secretKey") or pair.get("configMapKey")
+                names.append((pair.get("envVar", ""), f"by {kind} key {key!r}"))
+    names.extend((entry.get("name", ""), "by fieldPathAsEnv") for entry in config.get("fieldPathAsEnv", []))
+    return names
+
+
+def mount_paths(config: dict) -> list[tuple[str, str]]:
+    """(normalized mount path, volume kind) for every volume mounted on an executor."""
+    return [(rules.normalize_mount_path(entry.get("mountPath", "")), kind)
+            for kind in VOLUME_KINDS for entry in config.get(kind, []) if entry.get("mountPath")]
+
+
+def _env_clashes(compiled: ir.CompiledPipeline, task: ir.Task, config: dict):
+    names = env_names(compiled, task.executor, config)
+    counts = Counter(name for name, _ in names)
+    for name in sorted(n for n, count in counts.items() if count > 1):
+        where = " and ".join(origin for env, origin in names if env == name)
+        yield _finding("env-clash", task, f"env var {name!r} is set more than once ({where})",
+                       "give each secret key its own env var name")
+
+
+def _mount_clashes(task: ir.Task, config: dict):
+    paths = mount_paths(config)
+    counts = Counter(path for path, _ in paths)
+    for path in sorted(p for p, count in counts.items() if count > 1):
+        kinds = " and ".join(kind for mounted, kind in paths if mounted == path)
+        yield _finding("mount-clash", task, f"mount path {path!r} is used more than once ({kinds})",
+                       "mount each volume at its own path")
+    mounted = Counter(str(b.reference) for b in task.bindings if b.kind == "volume" and b.reference)
+    for name in sorted(n for n, count in mounted.items() if count > 1):
+        yield _finding("mounted-twice", task, f"secret {name} is mounted {mounted[name]} times",
+                       "a pod cannot mount the same secret twice; read all its files from one path")

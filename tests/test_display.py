@@ -1,0 +1,70 @@
+"""The preview display object: text, escaped HTML and the versioned JSON payload."""
+
+import json
+import re
+
+from pipelines import flat, nested
+
+from kfp_nbsecrets import ir
+from kfp_nbsecrets.bind import bind
+from kfp_nbsecrets.display import IR_MIME_TYPE, preview
+
+
+def test_mime_bundle_has_the_three_types_and_honours_include_exclude():
+    shown = preview(nested())
+    assert set(shown._repr_mimebundle_()) == {"text/plain", "text/html", IR_MIME_TYPE}
+    assert set(shown._repr_mimebundle_(include=[IR_MIME_TYPE])) == {IR_MIME_TYPE}
+    assert set(shown._repr_mimebundle_(exclude=["text/html"])) == {"text/plain", IR_MIME_TYPE}
+    assert IR_MIME_TYPE == "application/vnd.kfp-nbsecrets.pipeline-ir.v1+json"
+
+
+def test_text_table_lists_each_binding():
+    text = preview(nested())._repr_mimebundle_()["text/plain"]
+    lines = text.splitlines()
+    assert lines[0] == "pipeline 'nested': 15 tasks, 6 secret bindings, 0 errors, 4 warnings"
+    assert lines[1].split() == ["TASK", "SECRET", "SOURCE", "ENV", "/", "MOUNT"]
+    assert any(line.split()[:2] == ["exit-handler-1/for-loop-2/consume-3", "item"] for line in lines)
+    assert "parameter, default 'db-creds'" in text
+    assert "password->DB_PASSWORD" in text and "/secrets/out" in text
+    assert lines[-1].startswith("warning: ")
+
+
+def test_output_is_deterministic_across_definitions():
+    first = preview(nested())._repr_mimebundle_()
+    second = preview(nested())._repr_mimebundle_()
+    assert first == second
+    dumped = json.dumps(first)
+    assert not re.search(r"[0-9a-f]{32}", dumped), "no random ids (the root group's uuid) may leak"
+
+
+def test_html_is_escaped_highlighted_and_collapsible():
+    pipeline = flat()
+    bind(pipeline, "consume", "{{secret_name}}", env={"k": "K"})
+    compiled = ir.load(pipeline)
+    compiled.pipeline_spec["pipelineInfo"]["name"] = "<script>alert(1)</script>"
+    page = preview(compiled)._repr_mimebundle_()["text/html"]
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<details open><summary>Kubernetes platform spec</summary>" in page
+    assert "<details><summary>Full IR (JSON)</summary>" in page
+    assert 'style="color' in page  # pygments inline highlighting
+    assert "cache-hazard" not in page  # bind turned caching off
+    assert "secretAsEnv" in page
+
+
+def test_payload_schema():
+    pipeline = nested()
+    data = preview(pipeline).payload()
+    assert data["version"] == 1
+    assert data["pipeline"]["name"] == "nested"
+    assert {"name": "secret_name", "type": "STRING", "default": "db-creds"} in data["pipeline"]["parameters"]
+    tasks = {task["path"]: task for task in data["tasks"]}
+    loop_task = tasks["exit-handler-1/for-loop-2/consume-3"]
+    assert loop_task["parent"] == "exit-handler-1/for-loop-2" and loop_task["kind"] == "container"
+    assert loop_task["image"] == "python:3.11" and loop_task["command"]
+    assert tasks["exit-handler-1"]["kind"] == "exit-handler" and tasks["exit-handler-1"]["image"] is None
+    assert {"from": "produce", "to": "exit-handler-1"} in data["edges"]
+    binding = next(b for b in data["bindings"] if b["task"] == "exit-handler-1/inner/consume")
+    assert binding["source"]["kind"] == "parameter" and binding["source"]["default"] == "db-creds"
+    assert binding["env"] == [{"secretKey": "token", "envVar": "TOKEN"}]
+    assert {f["code"] for f in data["findings"]} == {"cache-hazard"}
+    assert json.loads(json.dumps(data)) == data
