@@ -22,7 +22,7 @@ def ip():
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "kfp_nbsecrets")
+    shell.extension_manager.load_extension("kfp_nbsecrets")
     saved = dict(shell.user_ns)
     yield shell
     shell.user_ns.clear()

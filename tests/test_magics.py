@@ -41,8 +41,9 @@ def run(ip, code, header=False):
 def executors(ip, tmp_path, pipeline="p"):
     path = tmp_path / "p.yaml"
     run(ip, f"compiler.Compiler().compile({pipeline}, {str(path)!r})")
-    spec, platform = yaml.safe_load_all(path.read_text())
-    return platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"], spec
+    spec, *platform = yaml.safe_load_all(path.read_text())
+    kubernetes = platform[0]["platforms"]["kubernetes"] if platform else {"deploymentSpec": {"executors": {}}}
+    return kubernetes["deploymentSpec"]["executors"], spec
 
 
 def test_load_ext_does_not_import_kfp():
@@ -221,3 +222,61 @@ def test_fuzzed_lines_raise_only_usage_errors(line):
             shell.run_line_magic("kfp_secret", line)
     except UsageError as error:
         assert "\n" not in str(error)
+
+
+PIPELINE = '''
+@dsl.pipeline
+def etl(region: str = "eu"):
+    name = make_name()
+    with dsl.ParallelFor(["a", "b"]):
+        consume(x=region)
+    consume(x="top")
+'''
+
+
+def test_bind_unbind_bindings_preview_lint(ip, tmp_path):
+    run(ip, PIPELINE, header=True)
+    table = run(ip, "%kfp_secret bind etl for-loop-2/consume {{region}} --env user=DB_USER password=DB_PASS")
+    assert ("for-loop-2/consume", "{{region}}") == table.rows[0][:2]
+    line = "%kfp_secret bind etl consume-2 db-creds --mount /etc/db --param db_secret --default dev-db"
+    run(ip, line)
+    run(ip, line)  # a re-executed cell changes nothing more
+    found, spec = executors(ip, tmp_path, "etl")
+    assert spec["root"]["inputDefinitions"]["parameters"]["db_secret"]["defaultValue"] == "dev-db"
+    mounts = [e for config in found.values() for e in config.get("secretAsVolume", [])]
+    assert mounts == [{"mountPath": "/etc/db", "optional": False,
+                       "secretNameParameter": {"componentInputParameter": "db_secret"}}]
+    assert len(run(ip, "%kfp_secret bindings etl")) == 2
+    preview = run(ip, "%kfp_secret preview etl")
+    assert "application/vnd.kfp-nbsecrets.pipeline-ir.v1+json" in preview._repr_mimebundle_()
+    findings = run(ip, "%kfp_secret lint etl")
+    assert {row[4] for row in findings.rows} <= {"cache-hazard"}
+    run(ip, "%kfp_secret unbind etl for-loop-2/consume")
+    assert len(run(ip, "%kfp_secret bindings etl")) == 1
+    path = tmp_path / "etl.yaml"
+    run(ip, f"compiler.Compiler().compile(etl, {str(path)!r})")
+    assert len(run(ip, f"%kfp_secret bindings {path}")) == 1
+    assert len(run(ip, f"%kfp_secret lint {path}")) <= len(findings)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("bind etl consume-2 db --env user=U --mount /x", "exactly one of --env"),
+        ("bind etl consume-2 db --env user=U --default x", "--default needs --param"),
+        ("bind etll consume-2 db --env user=U", "did you mean 'etl'"),
+        ("bind etl consum db --env user=U", "has no task 'consum'"),
+        ("bind etl consume-2 Db_X --env user=U", "not a valid Kubernetes name"),
+        ("bind etl consume-2 {{regoin}} --env user=U", "regoin"),
+        ("bind etl for-loop-2 db --env user=U", "secrets can only be bound to container tasks"),
+        ("unbind etl consume-2 nope", "has no secret 'nope' bound"),
+        ("lint nowhere.yaml", "no pipeline variable or compiled YAML file 'nowhere.yaml'"),
+    ],
+)
+def test_bad_bind_lines_change_nothing(ip, tmp_path, line, message):
+    run(ip, PIPELINE, header=True)
+    before = executors(ip, tmp_path, "etl")
+    with pytest.raises(UsageError) as caught:
+        run(ip, f"%kfp_secret {line}")
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert executors(ip, tmp_path, "etl") == before

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 
 from IPython.core.error import UsageError
 
 from kfp_nbsecrets.magics.router import arg, did_you_mean, key_to_env, subcommand
+from kfp_nbsecrets.tables import Table
 
 
 class AttachCommands:
-    """``env`` and ``mount`` inside pipeline bodies."""
+    """``env`` and ``mount`` inside pipeline bodies; ``bind``, ``unbind``, ``bindings``, ``preview``
+    and ``lint`` on defined pipelines."""
 
     # -- inside pipelines -------------------------------------------------------------------------
 
@@ -70,3 +73,85 @@ class AttachCommands:
         if single:
             raise UsageError(f"{secret!r} has single braces; write '{{{{{single[1]}}}}}' for a template")
         return secret
+
+    # -- outside pipelines ----------------------------------------------------------------------
+
+    @subcommand(
+        "Bind a secret to a task of a defined pipeline (changes the pipeline in place).",
+        arg("pipeline", metavar="PIPELINE", help="a @dsl.pipeline function (variable name)"),
+        arg("task", metavar="TASK", help="task path, e.g. for-loop-2/train, or a unique task name"),
+        arg("secret", metavar="SECRET", help="literal name, {{PARAM}} or {{tasks.TASK.OUTPUT}}"),
+        arg("--env", metavar="KEY=ENV", nargs="+", type=key_to_env, help="secret key to env var name"),
+        arg("--mount", metavar="PATH", help="absolute mount path"),
+        arg("--param", metavar="NAME", help="add a pipeline parameter NAME that names the secret"),
+        arg("--default", metavar="VALUE", help="default of --param (default: SECRET)"),
+        arg("--optional", action="store_true", help="run even if the secret is missing"),
+        arg("--keep-cache", action="store_true", help="keep the task's caching for a parameterized name"),
+    )
+    def cmd_bind(self, args: argparse.Namespace, scope: dict) -> Table:
+        from kfp_nbsecrets.bind import bind
+
+        if (args.env is None) == (args.mount is None):
+            raise UsageError("give exactly one of --env KEY=ENV ... or --mount PATH")
+        if args.default is not None and args.param is None:
+            raise UsageError("--default needs --param NAME: it is the default of that new parameter")
+        pipeline = self._pipeline_in(scope, args.pipeline)
+        bind(pipeline, args.task, args.secret, env=dict(args.env) if args.env else None,
+             mount_path=args.mount, optional=args.optional, param=args.param, default=args.default,
+             keep_cache=args.keep_cache)
+        return self._bindings_table(pipeline, args.pipeline)
+
+    @subcommand(
+        "Remove secret bindings from a task of a defined pipeline.",
+        arg("pipeline", metavar="PIPELINE"),
+        arg("task", metavar="TASK"),
+        arg("secret", metavar="SECRET", nargs="?", help="only this secret (default: all of the task's)"),
+    )
+    def cmd_unbind(self, args: argparse.Namespace, scope: dict) -> Table:
+        from kfp_nbsecrets.bind import unbind
+
+        pipeline = self._pipeline_in(scope, args.pipeline)
+        unbind(pipeline, args.task, args.secret)
+        return self._bindings_table(pipeline, args.pipeline)
+
+    @subcommand("Show every secret binding of a pipeline.", arg("pipeline", metavar="PIPELINE"))
+    def cmd_bindings(self, args: argparse.Namespace, scope: dict) -> Table:
+        return self._bindings_table(self._pipeline_in(scope, args.pipeline, files=True), args.pipeline)
+
+    @subcommand("Preview a pipeline's tasks, secrets, lint findings and IR.",
+                arg("pipeline", metavar="PIPELINE", help="a pipeline variable or a compiled YAML file"))
+    def cmd_preview(self, args: argparse.Namespace, scope: dict):
+        from kfp_nbsecrets.display import preview
+
+        return preview(self._pipeline_in(scope, args.pipeline, files=True))
+
+    @subcommand("Lint the secret bindings of a pipeline or a compiled YAML file.",
+                arg("pipeline", metavar="PIPELINE_OR_FILE"))
+    def cmd_lint(self, args: argparse.Namespace, scope: dict) -> Table:
+        from kfp_nbsecrets.lint import lint
+
+        findings = lint(self._pipeline_in(scope, args.pipeline, files=True))
+        return Table(f"Lint of {args.pipeline}", ("severity", "task", "problem", "fix", "code"),
+                     [(f.severity, f.task, f.message, f.fix, f.code) for f in findings], empty="no findings")
+
+    def _pipeline_in(self, scope: dict, name: str, files: bool = False):
+        """The pipeline a user named: a variable of the notebook (or, with ``files``, a YAML path)."""
+        from kfp.dsl.graph_component import GraphComponent
+
+        if name in scope:
+            value = scope[name]
+            if isinstance(value, GraphComponent) or (files and isinstance(value, str | dict)):
+                return value
+            raise UsageError(f"{name!r} is a {type(value).__name__}, not a @dsl.pipeline function")
+        if files and os.path.isfile(name):
+            return name
+        pipelines = [k for k, v in scope.items() if isinstance(v, GraphComponent) and not k.startswith("_")]
+        what = "pipeline variable or compiled YAML file" if files else "pipeline variable"
+        raise UsageError(f"no {what} {name!r}{did_you_mean(name, pipelines)}; define it with @dsl.pipeline"
+                         + (" or give the path of a compiled YAML file" if files else ""))
+
+    def _bindings_table(self, pipeline, name: str) -> Table:
+        from kfp_nbsecrets import display, ir
+
+        return Table(f"Secret bindings of {name}", display.HEADERS, display.rows(ir.inspect(pipeline)),
+                     empty="no secret bindings")
