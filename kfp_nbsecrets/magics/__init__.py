@@ -19,6 +19,7 @@ from traitlets import Bool, Enum, Float, Unicode, observe
 
 from kfp_nbsecrets.magics.attach_commands import AttachCommands
 from kfp_nbsecrets.magics.router import SOURCE_CHOICES, Parser, Stop, arg, did_you_mean, one_line, subcommand
+from kfp_nbsecrets.magics.run_commands import RunCommands
 from kfp_nbsecrets.magics.secret_commands import SecretCommands
 
 GRAMMAR = """\
@@ -37,6 +38,9 @@ Outside pipelines:
   %kfp_secret keys SECRET [--namespace NS] [--source local|k8s|memory]
   %kfp_secret preview PIPELINE
   %kfp_secret lint PIPELINE_OR_FILE
+  %kfp_secret check PIPELINE [--arg NAME=VALUE ...] [--namespace NS] [--source local|k8s|memory]
+  %kfp_secret run PIPELINE [--arg NAME=VALUE ...] [--experiment E] [--run-name N] [--namespace NS]
+                  [--wait [--timeout S]] [--no-check] [--local] [--legacy-secret-name] [--drop-optional]
   %kfp_secret store add NAME KEY [KEY ...]     (values by hidden prompt)
   %kfp_secret store import FILE                (a Secret manifest or a .env file)
   %kfp_secret store rm NAME
@@ -50,7 +54,7 @@ are never written on a magic line.
 
 
 @magics_class
-class KfpSecretMagics(AttachCommands, SecretCommands, Magics):
+class KfpSecretMagics(AttachCommands, SecretCommands, RunCommands, Magics):
     """The ``%kfp_secret`` magic; its traits are set with ``%config KfpSecretMagics.<trait> = ...``."""
 
     source = Enum(SOURCE_CHOICES, default_value="local", config=True,

@@ -1,0 +1,154 @@
+"""``%kfp_secret check`` and ``run`` in an in-process IPython shell, against the loopback KFP server."""
+
+import pytest
+from IPython.core.error import UsageError
+from kfp import dsl, kubernetes
+from kfp_server import KfpServer
+from pipelines import consume, nested
+
+from kfp_nbsecrets import sources
+from kfp_nbsecrets.check import CheckResult
+from kfp_nbsecrets.submit import RunHandle
+
+SECRETS = {"literal-creds": {"password": "p"}, "a-one": {"x": "1"}, "b-two": {"x": "2"},
+           "db-creds": {"user": "u", "token": "t"}}
+TRAITS = ("kfp_host", "backend_version", "kfp_namespace", "existing_token", "cookies", "ui_host",
+          "experiment", "check_source", "kfp_timeout", "poll_interval")
+
+
+@pytest.fixture
+def shell(ip, monkeypatch, tmp_path):
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    monkeypatch.delenv("KF_PIPELINES_UI_ENDPOINT", raising=False)
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    memory = sources.get_source("memory")
+    for name, values in SECRETS.items():
+        memory.add(name, values)
+    server = KfpServer().start()
+    magics = ip.magics_manager.registry["KfpSecretMagics"]
+    ip.run_line_magic("config", f"KfpSecretMagics.kfp_host = {server.url!r}")
+    ip.run_line_magic("config", "KfpSecretMagics.check_source = 'memory'")
+    ip.run_line_magic("config", "KfpSecretMagics.poll_interval = 0.01")
+    ip.user_ns["nested"] = nested()
+    ip.server = server
+    try:
+        yield ip
+    finally:
+        server.stop()
+        for trait in TRAITS:
+            setattr(magics, trait, magics.trait_defaults(trait))
+
+
+def magic(ip, line):
+    """Run ``%kfp_secret LINE`` as a cell (the magic reads the notebook's namespace); raise what it raised."""
+    result = ip.run_cell(f"%kfp_secret {line}")
+    if result.error_before_exec:
+        raise result.error_before_exec
+    if result.error_in_exec:
+        raise result.error_in_exec
+    return result.result
+
+
+def test_config_traits_are_set_per_notebook(shell):
+    shell.run_line_magic("config", "KfpSecretMagics.backend_version = '2.14.0'")
+    magics = shell.magics_manager.registry["KfpSecretMagics"]
+    assert magics.backend_version == "2.14.0" and magics.check_source == "memory"
+    assert "run PIPELINE" in magics.kfp_secret.__doc__
+
+
+def test_check_returns_a_display_object(shell):
+    result = magic(shell, "check nested --arg secret_name=db-creds")
+    assert isinstance(result, CheckResult) and result.ok
+    result = magic(shell, "check nested --arg secret_name=missing --arg 'names=[\"a-one\"]'")
+    assert not result.ok and any("secret 'missing'" in p for p in result.problems())
+    assert set(result._repr_mimebundle_()) == {"text/plain", "text/html"}
+
+
+def test_check_and_run_argument_errors_are_one_line(shell):
+    with pytest.raises(UsageError, match="has no parameter 'secret_nam'.*did you mean 'secret_name'"):
+        magic(shell, "check nested --arg secret_nam=x")
+    with pytest.raises(UsageError, match="is not NAME=VALUE"):
+        magic(shell, "run nested --arg novalue")
+    with pytest.raises(UsageError, match="no pipeline variable or compiled YAML file 'nestd'"):
+        magic(shell, "run nestd")
+
+
+def test_run_wait_returns_the_finished_handle(shell, capsys):
+    handle = magic(shell, "run nested --wait --timeout 10 --experiment exp --run-name r1")
+    assert isinstance(handle, RunHandle)
+    assert handle.state == "SUCCEEDED" and handle.task_states == {"consume": "SUCCEEDED"}
+    assert handle.name == "r1"
+    (experiment,) = shell.server.experiments.values()
+    assert experiment["display_name"] == "exp"
+    assert "consume: SUCCEEDED" in handle._repr_mimebundle_()["text/plain"]
+
+
+def test_run_without_wait_attaches_a_live_status_widget(shell):
+    handle = magic(shell, "run nested")
+    status = handle._view
+    assert status is not None
+    status.join(10)
+    assert handle.state == "SUCCEEDED" and not status.polling
+    assert "SUCCEEDED" in status.line.value
+    bundle = handle._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith(f"Run {handle.name!r}")
+
+
+def test_stop_button_stops_polling_not_the_run(shell):
+    shell.server.script = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"})]
+    shell.run_line_magic("config", "KfpSecretMagics.poll_interval = 0.05")
+    handle = magic(shell, "run nested")
+    status = handle._view
+    status.stop_button.click()
+    status.join(5)
+    assert not status.polling and status.stop_button.disabled
+    assert handle.state in ("PENDING", "RUNNING")
+
+
+def test_run_refused_by_the_check_and_no_check(shell):
+    with pytest.raises(UsageError, match="pre-run secret check failed.*secret 'nope'.*--no-check"):
+        magic(shell, "run nested --arg secret_name=nope")
+    assert not shell.server.runs
+    handle = magic(shell, "run nested --arg secret_name=nope --no-check --wait")
+    assert handle.state == "SUCCEEDED"
+
+
+def test_version_skew_guard_from_config(shell):
+    @dsl.pipeline(name="literal")
+    def literal():
+        task = consume(text="x")
+        kubernetes.use_secret_as_env(task, "db-creds", {"user": "U"})
+
+    shell.user_ns["literal"] = literal
+    shell.run_line_magic("config", "KfpSecretMagics.backend_version = '2.4.0'")
+    with pytest.raises(UsageError, match="refusing to submit 'nested'.*< 2.5.0"):
+        magic(shell, "run nested")
+    with pytest.raises(UsageError, match="--legacy-secret-name"):
+        magic(shell, "run literal")
+    shell.server.backend_version = "2.4.0"
+    assert magic(shell, "run literal --legacy-secret-name --wait").state == "SUCCEEDED"
+
+
+def test_server_errors_become_usage_errors(shell):
+    shell.server.fail(503, times=1, method="POST", path="/runs")
+    with pytest.raises(UsageError, match="server error 503.*not retried"):
+        magic(shell, "run nested")
+    shell.server.token = "t0k"
+    with pytest.raises(UsageError, match="401 Unauthorized"):
+        magic(shell, "run nested")
+    shell.run_line_magic("config", "KfpSecretMagics.existing_token = 't0k'")
+    assert magic(shell, "run nested --wait").state == "SUCCEEDED"
+
+
+def test_local_dispatches_to_run_local(shell, monkeypatch):
+    import kfp_nbsecrets.local as local
+
+    calls = []
+    monkeypatch.setattr(local, "run_local", lambda pipeline, arguments=None, source=None:
+                        calls.append((pipeline, arguments, source)) or {"Output": "ok"})
+    assert magic(shell, "run nested --local --arg secret_name=db-creds --source memory") == {"Output": "ok"}
+    assert calls == [(shell.user_ns["nested"], {"secret_name": "db-creds"}, "memory")]
+    assert not shell.server.requests
