@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import difflib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from kfp import kubernetes
 from kfp.dsl import PipelineTask, pipeline_channel, pipeline_context
@@ -26,7 +26,6 @@ from kfp_nbsecrets.errors import (
     ChannelError,
     InvalidEnvError,
     InvalidMountError,
-    InvalidSecretKeyError,
     InvalidSecretNameError,
     NotATaskError,
     SecretBindingError,
@@ -121,35 +120,15 @@ def _require_bool(value: object, what: str) -> None:
 
 
 def _checked_env_mapping(task: PipelineTask, secret_key_to_env: object) -> dict[str, str]:
-    if not isinstance(secret_key_to_env, Mapping):
-        raise InvalidEnvError(
-            f"secret_key_to_env must be a dict of secret key to env var name, such as"
-            f" {{'password': 'DB_PASSWORD'}}, got {type(secret_key_to_env).__name__}"
-        )
-    if not secret_key_to_env:
-        raise InvalidEnvError(
-            "secret_key_to_env is empty; map at least one secret key to an env var name,"
-            " such as {'password': 'DB_PASSWORD'}"
-        )
+    mapping = rules.checked_env_mapping(secret_key_to_env, "secret_key_to_env")
     taken = _env_names_on(task)
-    seen: dict[str, str] = {}
-    for key, env in secret_key_to_env.items():
-        if problem := rules.secret_key_problem(key):
-            raise InvalidSecretKeyError(problem)
-        if problem := rules.env_name_problem(env):
-            raise InvalidEnvError(problem)
-        if env in seen:
-            raise InvalidEnvError(
-                f"env var {env!r} is set from both key {seen[env]!r} and key {key!r}; give each"
-                f" key its own env var name"
-            )
+    for key, env in mapping.items():
         if env in taken:
             raise InvalidEnvError(
                 f"env var {env!r} is already set on task {task.name!r} ({taken[env]}); choose"
                 f" another env var name for key {key!r}"
             )
-        seen[env] = key
-    return dict(secret_key_to_env)
+    return mapping
 
 
 def _env_names_on(task: PipelineTask) -> dict[str, str]:

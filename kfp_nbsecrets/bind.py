@@ -18,7 +18,6 @@ from kfp_nbsecrets.errors import (
     ChannelError,
     InvalidEnvError,
     InvalidMountError,
-    InvalidSecretKeyError,
     InvalidSecretNameError,
     NotATaskError,
     SecretBindingError,
@@ -113,7 +112,7 @@ def _bind(compiled, task, secret, env, mount_path, optional, param, default, kee
     kind = _checked_kind(env, mount_path)
     if not isinstance(optional, bool):
         raise SecretBindingError(f"optional must be True or False, got {optional!r}")
-    mapping = _checked_env_mapping(env) if kind == "env" else None
+    mapping = rules.checked_env_mapping(env, "env") if kind == "env" else None
     if kind == "volume" and (problem := rules.mount_path_problem(mount_path)):
         raise InvalidMountError(problem)
     added = None
@@ -143,25 +142,6 @@ def _checked_kind(env: object, mount_path: object) -> str:
         raise SecretBindingError(
             "give exactly one of env (a dict of secret key to env var) or mount_path (a directory)")
     return "env" if env is not None else "volume"
-
-
-def _checked_env_mapping(env: object) -> dict[str, str]:
-    if not isinstance(env, Mapping) or not env:
-        raise InvalidEnvError(
-            f"env must be a non-empty dict of secret key to env var name, such as"
-            f" {{'password': 'DB_PASSWORD'}}, got {env!r}")
-    seen: dict[str, str] = {}
-    for key, name in env.items():
-        if problem := rules.secret_key_problem(key):
-            raise InvalidSecretKeyError(problem)
-        if problem := rules.env_name_problem(name):
-            raise InvalidEnvError(problem)
-        if name in seen:
-            raise InvalidEnvError(
-                f"env var {name!r} is set from both key {seen[name]!r} and key {key!r}; give each"
-                f" key its own env var name")
-        seen[name] = key
-    return dict(env)
 
 
 def _checked_reference(secret: object, volume: bool) -> refs.SecretRef:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
+
+from kfp_nbsecrets.errors import InvalidEnvError, InvalidSecretKeyError
 
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(
@@ -93,3 +96,25 @@ def mount_path_problem(path: object) -> str | None:
 def normalize_mount_path(path: str) -> str:
     """The form two mount paths are compared in ('/a/b/' and '/a//b' are the same path)."""
     return posixpath.normpath(path)
+
+
+def checked_env_mapping(mapping: object, argument: str) -> dict[str, str]:
+    """``mapping`` (secret key → env var name) as a dict, or InvalidSecretKeyError / InvalidEnvError."""
+    example = "{'password': 'DB_PASSWORD'}"
+    if not isinstance(mapping, Mapping):
+        raise InvalidEnvError(f"{argument} must be a non-empty dict of secret key to env var name, such as"
+                              f" {example}, got {type(mapping).__name__}")
+    if not mapping:
+        raise InvalidEnvError(f"{argument} is empty; it must be a non-empty dict of secret key to env var"
+                              f" name, such as {example}")
+    seen: dict[str, str] = {}
+    for key, env in mapping.items():
+        if problem := secret_key_problem(key):
+            raise InvalidSecretKeyError(problem)
+        if problem := env_name_problem(env):
+            raise InvalidEnvError(problem)
+        if env in seen:
+            raise InvalidEnvError(f"env var {env!r} is set from both key {seen[env]!r} and key {key!r};"
+                                  f" give each key its own env var name")
+        seen[env] = key
+    return dict(mapping)

@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite."""
 
 import pytest
+from kube_emulator import KubeEmulator
 
 from kfp_nbsecrets import sources
 
@@ -30,3 +31,13 @@ def ip():
     magics = shell.magics_manager.registry["KfpSecretMagics"]
     for trait in ("source", "namespace", "full_errors"):
         setattr(magics, trait, magics.trait_defaults(trait))
+
+
+@pytest.fixture
+def emulator():
+    """A Kubernetes API emulator (kmock) on loopback, stopped after the test."""
+    running = KubeEmulator().start()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 from kfp import dsl, kubernetes
-from kube_emulator import KubeEmulator, kubeconfig, silent_server
+from kube_emulator import kubeconfig, silent_server
 from pipelines import consume, nested, twice
 
 from kfp_nbsecrets import check
@@ -124,15 +124,6 @@ def test_display_is_deterministic_escaped_text_and_html():
     assert result.to_json()["ok"] is False
     first, second = (check.check_run(nested(), source=memory()) for _ in range(2))
     assert repr(first) == repr(second)
-
-
-@pytest.fixture
-def emulator():
-    running = KubeEmulator().start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def test_kubernetes_source_in_target_namespace_without_leaking_values(emulator, tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import kmock
 import pytest
-from kube_emulator import SECRETS, KubeEmulator
+from kube_emulator import SECRETS
 
 from kfp_nbsecrets.sources import SecretInfo, SecretValues, SourceError
 from kfp_nbsecrets.sources.kube import KubernetesSource
@@ -149,15 +149,6 @@ def test_local_store(canary, debug_logs, tmp_path):
 
     witness.assert_clean(canary, debug_logs.records)
     assert_no_file_outside(store.directory, started, canary, allowed={manifest, dotenv})
-
-
-@pytest.fixture
-def emulator():
-    running = KubeEmulator().start()
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def test_kubernetes_source(canary, debug_logs, emulator, tmp_path, monkeypatch):

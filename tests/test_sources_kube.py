@@ -20,15 +20,6 @@ from kfp_nbsecrets.sources.kube import KubernetesSource
 
 
 @pytest.fixture
-def emulator():
-    running = KubeEmulator().start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
 def kubeconfig_env(emulator, tmp_path, monkeypatch):
     """KUBECONFIG pointing at the emulator, with namespace "team-a" in the current context."""
     path = emulator.write_kubeconfig(tmp_path, namespace="team-a")
