@@ -34,9 +34,6 @@ from kfp_nbsecrets.errors import (
 
 SecretName = str | pipeline_channel.PipelineParameterChannel
 
-_VOLUME_KINDS = ("secretAsVolume", "configMapAsVolume", "pvcMount", "emptyDirMounts",
-                 "genericEphemeralVolume")
-_ENV_KINDS = ("secretAsEnv", "configMapAsEnv")
 
 
 def use_secret_as_env(
@@ -133,15 +130,8 @@ def _checked_env_mapping(task: PipelineTask, secret_key_to_env: object) -> dict[
 
 def _env_names_on(task: PipelineTask) -> dict[str, str]:
     """Env var names already set on the task, each with where it comes from."""
-    config = task.platform_config.get("kubernetes", {})
     taken = {name: "by set_env_variable" for name in (task.container_spec.env or {})}
-    for kind in _ENV_KINDS:
-        for entry in config.get(kind, []):
-            for pair in entry.get("keyToEnv", []):
-                key = pair.get("secretKey") or pair.get("configMapKey")
-                taken[pair.get("envVar")] = f"by {kind} key {key!r}"
-    for entry in config.get("fieldPathAsEnv", []):
-        taken[entry.get("name")] = "by fieldPathAsEnv"
+    taken.update(rules.platform_env_names(task.platform_config.get("kubernetes", {})))
     return taken
 
 
@@ -149,14 +139,12 @@ def _check_mount_path(task: PipelineTask, mount_path: object) -> None:
     if problem := rules.mount_path_problem(mount_path):
         raise InvalidMountError(problem)
     wanted = rules.normalize_mount_path(mount_path)
-    config = task.platform_config.get("kubernetes", {})
-    for kind in _VOLUME_KINDS:
-        for entry in config.get(kind, []):
-            if rules.normalize_mount_path(entry.get("mountPath", "")) == wanted:
-                raise InvalidMountError(
-                    f"mount path {mount_path!r} is already used on task {task.name!r} by"
-                    f" {kind}; mount the secret at another path"
-                )
+    for mounted, kind in rules.mount_paths(task.platform_config.get("kubernetes", {})):
+        if mounted == wanted:
+            raise InvalidMountError(
+                f"mount path {mount_path!r} is already used on task {task.name!r} by {kind};"
+                f" mount the secret at another path"
+            )
 
 
 def _check_not_mounted_twice(task: PipelineTask, name: SecretName) -> None:

@@ -353,7 +353,7 @@ def _check_env_free(compiled: ir.CompiledPipeline, label: str, config: dict, map
 
 def _check_mount_free(config: dict, mount_path: str, name_entry: dict, path: str) -> None:
     wanted = rules.normalize_mount_path(mount_path)
-    for mounted, kind in lint.mount_paths(config):
+    for mounted, kind in rules.mount_paths(config):
         if mounted == wanted:
             raise InvalidMountError(
                 f"mount path {mount_path!r} is already used on task {path!r} by {kind}; mount the secret"

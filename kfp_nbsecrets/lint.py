@@ -15,8 +15,6 @@ from kfp_nbsecrets import ir, refs, rules
 ERROR = "error"
 WARNING = "warning"
 
-VOLUME_KINDS = ("secretAsVolume", "configMapAsVolume", "pvcMount", "emptyDirMounts", "genericEphemeralVolume")
-ENV_KINDS = ("secretAsEnv", "configMapAsEnv")
 
 # code -> severity, for the documentation and the tests
 CODES = {
@@ -198,19 +196,7 @@ def env_names(compiled: ir.CompiledPipeline, executor: str | None, config: dict)
     """(env var, where it is set) for every env var set on an executor."""
     container = compiled.executor_spec(executor).get("container", {})
     names = [(item.get("name", ""), "by set_env_variable") for item in container.get("env", [])]
-    for kind in ENV_KINDS:
-        for entry in config.get(kind, []):
-            for pair in entry.get("keyToEnv", []):
-                key = pair.get("secretKey") or pair.get("configMapKey")
-                names.append((pair.get("envVar", ""), f"by {kind} key {key!r}"))
-    names.extend((entry.get("name", ""), "by fieldPathAsEnv") for entry in config.get("fieldPathAsEnv", []))
-    return names
-
-
-def mount_paths(config: dict) -> list[tuple[str, str]]:
-    """(normalized mount path, volume kind) for every volume mounted on an executor."""
-    return [(rules.normalize_mount_path(entry.get("mountPath", "")), kind)
-            for kind in VOLUME_KINDS for entry in config.get(kind, []) if entry.get("mountPath")]
+    return names + rules.platform_env_names(config)
 
 
 def _env_clashes(compiled: ir.CompiledPipeline, task: ir.Task, config: dict):
@@ -223,7 +209,7 @@ def _env_clashes(compiled: ir.CompiledPipeline, task: ir.Task, config: dict):
 
 
 def _mount_clashes(task: ir.Task, config: dict):
-    paths = mount_paths(config)
+    paths = rules.mount_paths(config)
     counts = Counter(path for path, _ in paths)
     for path in sorted(p for p, count in counts.items() if count > 1):
         kinds = " and ".join(kind for mounted, kind in paths if mounted == path)

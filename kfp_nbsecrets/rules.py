@@ -20,6 +20,10 @@ _DNS1123_SUBDOMAIN = re.compile(
 _SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 _ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*")
 
+# Fields of a task's compiled Kubernetes executor config that set env vars or mount volumes.
+ENV_KINDS = ("secretAsEnv", "configMapAsEnv")
+VOLUME_KINDS = ("secretAsVolume", "configMapAsVolume", "pvcMount", "emptyDirMounts", "genericEphemeralVolume")
+
 LABEL_MAX = 63
 SUBDOMAIN_MAX = 253
 
@@ -118,3 +122,21 @@ def checked_env_mapping(mapping: object, argument: str) -> dict[str, str]:
                                   f" give each key its own env var name")
         seen[env] = key
     return dict(mapping)
+
+
+def platform_env_names(config: Mapping) -> list[tuple[str, str]]:
+    """(env var, where it is set) for every env var a Kubernetes executor config sets."""
+    names = []
+    for kind in ENV_KINDS:
+        for entry in config.get(kind, []):
+            for pair in entry.get("keyToEnv", []):
+                key = pair.get("secretKey") or pair.get("configMapKey")
+                names.append((pair.get("envVar", ""), f"by {kind} key {key!r}"))
+    names.extend((entry.get("name", ""), "by fieldPathAsEnv") for entry in config.get("fieldPathAsEnv", []))
+    return names
+
+
+def mount_paths(config: Mapping) -> list[tuple[str, str]]:
+    """(normalized mount path, volume kind) for every volume a Kubernetes executor config mounts."""
+    return [(normalize_mount_path(entry.get("mountPath", "")), kind)
+            for kind in VOLUME_KINDS for entry in config.get(kind, []) if entry.get("mountPath")]
