@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from kfp_nbsecrets import ir, lint
+from kfp_nbsecrets.tables import Table
 
 IR_MIME_TYPE = "application/vnd.kfp-nbsecrets.pipeline-ir.v1+json"
 PAYLOAD_VERSION = 1
@@ -111,15 +112,8 @@ class PipelinePreview:
 
     def text(self) -> str:
         """A compact table of the bindings, then the findings."""
-        table = rows(self.model)
-        lines = [self.summary()]
-        if table:
-            widths = [max(len(row[i]) for row in (HEADERS, *table)) for i in range(len(HEADERS))]
-            for row in (HEADERS, *table):
-                cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                lines.append("  ".join(cells).rstrip())
-        lines.extend(str(finding) for finding in self.findings)
-        return "\n".join(lines)
+        table = Table(self.summary(), HEADERS, rows(self.model), empty="no secret bindings")
+        return "\n".join([repr(table), *(str(finding) for finding in self.findings)])
 
     def html(self) -> str:
         """The table, the findings, the Kubernetes platform spec as highlighted YAML, the full IR."""
