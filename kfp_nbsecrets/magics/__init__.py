@@ -18,6 +18,7 @@ from IPython.core.magic import Magics, line_magic, magics_class, needs_local_sco
 from traitlets import Bool, Enum, Float, Unicode, observe
 
 from kfp_nbsecrets.magics.attach_commands import AttachCommands
+from kfp_nbsecrets.magics.pick_commands import PickCommands
 from kfp_nbsecrets.magics.router import SOURCE_CHOICES, Parser, Stop, arg, did_you_mean, one_line, subcommand
 from kfp_nbsecrets.magics.run_commands import RunCommands
 from kfp_nbsecrets.magics.secret_commands import SecretCommands
@@ -41,6 +42,7 @@ Outside pipelines:
   %kfp_secret check PIPELINE [--arg NAME=VALUE ...] [--namespace NS] [--source local|k8s|memory]
   %kfp_secret run PIPELINE [--arg NAME=VALUE ...] [--experiment E] [--run-name N] [--namespace NS]
                   [--wait [--timeout S]] [--no-check] [--local] [--legacy-secret-name] [--drop-optional]
+  %kfp_secret pick [PIPELINE] [--source local|k8s|memory] [--namespace NS]   (a widget)
   %kfp_secret store add NAME KEY [KEY ...]     (values by hidden prompt)
   %kfp_secret store import FILE                (a Secret manifest or a .env file)
   %kfp_secret store rm NAME
@@ -54,7 +56,7 @@ are never written on a magic line.
 
 
 @magics_class
-class KfpSecretMagics(AttachCommands, SecretCommands, RunCommands, Magics):
+class KfpSecretMagics(AttachCommands, SecretCommands, PickCommands, RunCommands, Magics):
     """The ``%kfp_secret`` magic; its traits are set with ``%config KfpSecretMagics.<trait> = ...``."""
 
     source = Enum(SOURCE_CHOICES, default_value="local", config=True,

@@ -1,0 +1,543 @@
+"""The secret picker: choose a secret, its keys and the target tasks with stock ipywidgets controls.
+
+``SecretPicker(pipeline=None, source=None)`` (or ``%kfp_secret pick PIPELINE``) is a ``VBox`` whose
+``value`` trait describes the current choice: source, namespace, secret name, keys and their env var
+names (or a mount path), ``optional``, the pipeline parameter and the target task paths.
+
+Security: the picker lists secrets with ``SecretSource.list_secrets`` only, which gives names, types
+and key names. It never reads a value, so no value can reach a widget's synced state, the ``value``
+trait, its repr or the "As code" lines.
+
+**Attach** calls :func:`kfp_nbsecrets.bind.bind` once per target task, exactly as
+``%kfp_secret bind`` does; **As code** shows the equivalent ``%kfp_secret bind`` lines and asks the
+notebook front end to insert them as a new cell below (:func:`send_insert_cell`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import shlex
+from typing import Any
+
+import ipywidgets as widgets
+import traitlets
+
+from kfp_nbsecrets import sources
+from kfp_nbsecrets.errors import SecretBindingError
+
+#: Comm target the JupyterLab extension listens on; the comm_open data is ``{"code": "<lines>"}``.
+INSERT_CELL_TARGET = "kfp_nbsecrets.insert_cell"
+#: At most this many secrets are rendered in the list; the search narrows the rest down.
+MAX_SHOWN = 200
+#: Seconds the search waits after the last keystroke before filtering (default inside a kernel).
+DEBOUNCE_SECONDS = 0.15
+
+_SOURCE_LABELS = (("local store", "local"), ("Kubernetes", "k8s"), ("in-memory", "memory"))
+_GIVEN = "given"
+_ENV_MODE, _MOUNT_MODE = "env vars", "mount as files"
+
+
+class ChoiceError(ValueError):
+    """The current choice cannot be attached or written as code (no secret, no key, no task...)."""
+
+
+# -- suggestions ----------------------------------------------------------------------------------
+
+def suggest_env_name(key: str) -> str:
+    """The env var suggested for a key: upper snake case (``apiKey`` and ``api-key`` -> ``API_KEY``)."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key)
+    text = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").upper()
+    if not text:
+        return "SECRET"
+    return f"KEY_{text}" if text[0].isdigit() else text
+
+
+def suggest_param_name(secret: str) -> str:
+    """The pipeline parameter suggested for a secret: ``db-creds`` -> ``db_creds_secret``."""
+    text = re.sub(r"[^0-9A-Za-z]+", "_", secret).strip("_").lower() or "my"
+    if text[0].isdigit():
+        text = f"s_{text}"
+    return f"{text}_secret"
+
+
+def suggest_mount_path(secret: str) -> str:
+    return f"/secrets/{secret}"
+
+
+def _one_line(error: BaseException) -> str:
+    """An error as one readable line; unexpected ones are prefixed with their type."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, SecretBindingError | sources.SourceError | ChoiceError):
+        return text
+    return f"{type(error).__name__}: {text}"
+
+
+# -- inserting a cell ------------------------------------------------------------------------------
+
+def send_insert_cell(code: str) -> bool:
+    """Ask the notebook front end to insert ``code`` as a new cell below the active one.
+
+    Opens a comm with target :data:`INSERT_CELL_TARGET` whose open message carries
+    ``{"code": code}``, then closes it; the kfp-nbsecrets JupyterLab extension inserts the cell.
+    (``set_next_input`` works only while a cell executes, not from a widget callback.) Returns
+    False, sending nothing, when there is no kernel with a front end (plain Python, terminal IPython).
+    """
+    try:
+        import comm
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - both come with ipywidgets
+        return False
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return False
+    try:
+        channel = comm.create_comm(target_name=INSERT_CELL_TARGET, data={"code": code})
+        channel.close()
+    except Exception:  # a front end that cannot take comms: the lines stay shown to copy
+        return False
+    return not isinstance(channel, comm.DummyComm)
+
+
+# -- the widget ----------------------------------------------------------------------------------
+
+class SecretPicker(widgets.VBox):
+    """Pick a secret, its keys and target tasks; attach it to the pipeline or get the magic lines.
+
+    ``pipeline`` is a ``@dsl.pipeline`` function (changed in place by Attach) or None (then only
+    "As code" is offered, with ``PIPELINE TASK`` placeholders). ``source`` is "local", "k8s",
+    "memory", a :class:`~kfp_nbsecrets.sources.SecretSource`, or None for the configured default.
+    ``pipeline_name`` is the variable name used in the "As code" lines (found in the notebook
+    namespace when not given). ``debounce`` is the search delay in seconds; by default
+    :data:`DEBOUNCE_SECONDS` inside a kernel, 0 (filter on every change) elsewhere.
+    """
+
+    #: The current choice (names only, never values); see :meth:`_choice`.
+    value = traitlets.Dict(read_only=True)
+
+    def __init__(self, pipeline: Any = None, source: str | sources.SecretSource | None = None, *,
+                 namespace: str | None = None, pipeline_name: str | None = None,
+                 debounce: float | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if pipeline is not None:
+            from kfp.dsl.graph_component import GraphComponent
+
+            if not isinstance(pipeline, GraphComponent):
+                raise TypeError(f"pipeline must be a @dsl.pipeline function, got {type(pipeline).__name__}")
+        self.pipeline = pipeline
+        self.pipeline_name = pipeline_name or _variable_name(pipeline)
+        self.debounce = debounce if debounce is not None else DEBOUNCE_SECONDS if _in_kernel() else 0.0
+        self._given: sources.SecretSource | None = None
+        self._infos: list[sources.SecretInfo] = []
+        self._names_lower: list[str] = []
+        self._by_name: dict[str, sources.SecretInfo] = {}
+        self._matches: list[int] = []
+        self._chosen: sources.SecretInfo | None = None
+        self._key_rows: dict[str, tuple[widgets.Checkbox, widgets.Text]] = {}
+        self._quiet = False
+        self._pending: asyncio.TimerHandle | None = None
+        self._where = ""
+        self.message = ""
+        self.message_kind = "info"
+        self._build(source, namespace)
+        self.refresh()
+
+    # -- layout ------------------------------------------------------------------------------------
+
+    def _build(self, source: Any, namespace: str | None) -> None:
+        full = widgets.Layout(width="100%")
+        options = list(_SOURCE_LABELS)
+        if source is None:
+            source = sources.current_settings().source
+        if isinstance(source, sources.SecretSource):
+            self._given = source
+            options.insert(0, (f"{source.kind or type(source).__name__}: {source.describe()}", _GIVEN))
+            source = _GIVEN
+        elif source not in {kind for _, kind in _SOURCE_LABELS}:
+            raise ValueError(f"unknown source {source!r}; use one of local, k8s, memory or a SecretSource")
+        self.source_choice = widgets.Dropdown(options=options, value=source, description="Source",
+                                              layout=widgets.Layout(width="22em"))
+        self.namespace = widgets.Text(value=namespace or "", placeholder="default namespace",
+                                      description="Namespace", continuous_update=False,
+                                      layout=widgets.Layout(width="20em"))
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh",
+                                             tooltip="List the secrets again",
+                                             layout=widgets.Layout(width="7em"))
+        self.search = widgets.Text(placeholder="search secret names", description="Search",
+                                   continuous_update=True, layout=full)
+        self.list_status = widgets.HTML()
+        self.secret_list = widgets.Select(options=[], rows=10, description="Secret", layout=full)
+        self.secret_title = widgets.HTML()
+        self.mode = widgets.ToggleButtons(options=[_ENV_MODE, _MOUNT_MODE], value=_ENV_MODE,
+                                          description="Use as", style={"button_width": "9em"})
+        self.keys_box = widgets.VBox()
+        self.mount_path = widgets.Text(description="Mount path", placeholder="/secrets/NAME",
+                                       layout=widgets.Layout(width="30em", display="none"))
+        self.optional = widgets.Checkbox(value=False, indent=False,
+                                         description="optional (run even if the secret is missing)")
+        self.as_param = widgets.Checkbox(value=False, description="as a pipeline parameter named",
+                                         indent=False, layout=widgets.Layout(width="22em"))
+        self.param_name = widgets.Text(disabled=True, layout=widgets.Layout(width="20em"))
+        self.details = widgets.VBox([
+            self.secret_title, self.mode, self.keys_box, self.mount_path, self.optional,
+            widgets.HBox([self.as_param, self.param_name]),
+        ], layout=widgets.Layout(display="none"))
+        tasks = _container_tasks(self.pipeline) if self.pipeline is not None else []
+        self.tasks = widgets.SelectMultiple(options=tasks, value=tasks[:1] if len(tasks) == 1 else (),
+                                            rows=min(max(len(tasks), 2), 8), description="Tasks", layout=full,
+                                            disabled=self.pipeline is None)
+        if self.pipeline is None:
+            self.tasks.layout.display = "none"
+        self.attach_button = widgets.Button(description="Attach", button_style="primary", icon="link",
+                                            disabled=self.pipeline is None,
+                                            tooltip="Bind the secret to the chosen tasks" if self.pipeline
+                                            is not None else "Open the picker with a pipeline")
+        self.code_button = widgets.Button(description="As code", icon="code",
+                                          tooltip="Show the %kfp_secret bind lines and insert them as a cell")
+        self.preview_button = widgets.Button(description="Preview", icon="eye",
+                                             disabled=self.pipeline is None,
+                                             tooltip="Show the pipeline's tasks and secret bindings")
+        self.status = widgets.HTML()
+        self.code = widgets.Textarea(layout=widgets.Layout(width="100%", height="6em", display="none"))
+        self.preview = widgets.Output()
+
+        self.children = [
+            widgets.HTML("<b>kfp-nbsecrets: pick a secret</b>"
+                         + (f" for pipeline <code>{html.escape(self.pipeline_name)}</code>"
+                            if self.pipeline is not None else "")),
+            widgets.HBox([self.source_choice, self.namespace, self.refresh_button]),
+            self.search, self.list_status, self.secret_list, self.details, self.tasks,
+            widgets.HBox([self.attach_button, self.code_button, self.preview_button]),
+            self.status, self.code, self.preview,
+        ]
+        self.add_class("kfp-nbsecrets-picker")
+        self.source_choice.observe(lambda _: self.refresh(), "value")
+        self.namespace.observe(lambda _: self.refresh(), "value")
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.search.observe(self._on_search, "value")
+        self.secret_list.observe(self._on_secret, "value")
+        self.mode.observe(self._on_mode, "value")
+        self.as_param.observe(self._on_as_param, "value")
+        for control in (self.mount_path, self.optional, self.param_name, self.tasks):
+            control.observe(self._changed, "value")
+        self.attach_button.on_click(lambda _: self.attach())
+        self.code_button.on_click(lambda _: self.show_code())
+        self.preview_button.on_click(lambda _: self.show_preview())
+
+    # -- listing and searching ------------------------------------------------------------------
+
+    def source(self) -> sources.SecretSource:
+        """The source currently chosen in the dropdown."""
+        kind = self.source_choice.value
+        if kind == _GIVEN and self._given is not None:
+            return self._given
+        return sources.get_source(kind)
+
+    def refresh(self) -> None:
+        """List the secrets of the chosen source and namespace again (names, types, key names)."""
+        self.secret_list.disabled = True
+        self.list_status.value = '<span class="kfp-nbsecrets-loading">&#8987; listing secrets&hellip;</span>'
+        try:
+            source = self.source()
+            infos = source.list_secrets(self.namespace.value.strip() or None)
+        except Exception as error:  # SourceError (403, unreachable), missing client, bad settings
+            self._infos, self._where = [], ""
+            self._set_message(_one_line(error), "error")
+            self.list_status.value = "no secrets listed"
+        else:
+            self._infos = infos
+            if self.message_kind == "error":
+                self._set_message("", "info")
+            self._where = source.describe()
+        self._names_lower = [info.name.lower() for info in self._infos]
+        self._by_name = {info.name: info for info in self._infos}
+        if self._chosen is not None:
+            self._chosen = self._by_name.get(self._chosen.name)
+        self.secret_list.disabled = False
+        self._apply_filter()
+        self._show_details()
+
+    def _on_search(self, change: dict) -> None:
+        if self.debounce > 0:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is not None:
+                if self._pending is not None:
+                    self._pending.cancel()
+                self._pending = loop.call_later(self.debounce, self._apply_filter)
+                return
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        """Show the secrets whose name holds every word of the search, at most :data:`MAX_SHOWN`."""
+        self._pending = None
+        words = self.search.value.lower().split()
+        if words:
+            self._matches = [i for i, name in enumerate(self._names_lower) if all(w in name for w in words)]
+        else:
+            self._matches = list(range(len(self._infos)))
+        shown = [self._infos[i] for i in self._matches[:MAX_SHOWN]]
+        self._quiet = True
+        try:
+            self.secret_list.options = [(_label(info), info.name) for info in shown]
+            chosen = self._chosen.name if self._chosen is not None else None
+            self.secret_list.value = chosen if any(info.name == chosen for info in shown) else None
+        finally:
+            self._quiet = False
+        if self._infos or self._where:
+            count = f"{len(self._matches)} of {len(self._infos)} secrets match ({self._where})"
+            if len(self._matches) > MAX_SHOWN:
+                count += f"; showing the first {MAX_SHOWN}, type to narrow down"
+            self.list_status.value = html.escape(count)
+
+    # -- the chosen secret -------------------------------------------------------------------------
+
+    def _on_secret(self, change: dict) -> None:
+        if self._quiet or change["new"] is None:
+            return
+        self._chosen = self._by_name.get(change["new"])
+        self._show_details()
+
+    def select(self, name: str) -> None:
+        """Choose the secret ``name`` (clears the search if it hides it)."""
+        if name not in self._by_name:
+            raise KeyError(f"no secret {name!r} listed in {self.source().describe()}")
+        if all(value != name for _, value in self.secret_list.options):
+            self.search.value = ""
+            self._apply_filter()
+        self._chosen = self._by_name[name]
+        self._quiet = True
+        try:
+            self.secret_list.value = name if any(v == name for _, v in self.secret_list.options) else None
+        finally:
+            self._quiet = False
+        self._show_details()
+
+    def _show_details(self) -> None:
+        info = self._chosen
+        rows = []
+        for old in self.keys_box.children:  # the previous secret's rows: closed, not left behind
+            for control in old.children:
+                control.close()
+            old.close()
+        self._key_rows = {}
+        if info is not None:
+            single = len(info.keys) == 1
+            for key in info.keys:
+                box = widgets.Checkbox(value=single, description=key, indent=False,
+                                       layout=widgets.Layout(width="18em"))
+                env = widgets.Text(value=suggest_env_name(key), description="env var",
+                                   layout=widgets.Layout(width="24em"))
+                box.observe(self._changed, "value")
+                env.observe(self._changed, "value")
+                self._key_rows[key] = (box, env)
+                rows.append(widgets.HBox([box, env]))
+            self.secret_title.value = (f"<b>{html.escape(info.name)}</b> &middot; {html.escape(info.type)}"
+                                       f" &middot; {len(info.keys)} key(s)")
+            self._quiet = True
+            try:
+                self.mount_path.value = suggest_mount_path(info.name)
+                self.param_name.value = suggest_param_name(info.name)
+            finally:
+                self._quiet = False
+        self.keys_box.children = rows
+        self.details.layout.display = "" if info is not None else "none"
+        self._on_mode(None)
+
+    def _on_mode(self, change: dict | None) -> None:
+        mount = self.mode.value == _MOUNT_MODE
+        self.mount_path.layout.display = "" if mount else "none"
+        for box, env in self._key_rows.values():
+            box.disabled = env.disabled = mount
+        self._changed(None)
+
+    def _on_as_param(self, change: dict) -> None:
+        self.param_name.disabled = not self.as_param.value
+        self._changed(None)
+
+    def _changed(self, change: dict | None) -> None:
+        if self._quiet:
+            return
+        self.set_trait("value", self._choice())
+        if self.code.layout.display != "none":
+            try:
+                self.code.value = self.code_text()
+            except ChoiceError as error:
+                self.code.value = f"# {error}"
+
+    def _choice(self) -> dict:
+        info = self._chosen
+        mount = self.mode.value == _MOUNT_MODE
+        env = {} if mount else {key: text.value.strip()
+                                for key, (box, text) in self._key_rows.items() if box.value}
+        return {
+            "source": self._given.kind if self.source_choice.value == _GIVEN and self._given else
+            self.source_choice.value,
+            "namespace": self.namespace.value.strip() or None,
+            "secret": info.name if info is not None else None,
+            "mode": "mount" if mount else "env",
+            "keys": list(env),
+            "env": env,
+            "mount_path": self.mount_path.value.strip() if mount and info is not None else None,
+            "optional": self.optional.value,
+            "param": self.param_name.value.strip() if self.as_param.value and info is not None else None,
+            "tasks": list(self.tasks.value),
+        }
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def _requests(self) -> list[dict]:
+        """The bind calls of the current choice (one per task); raises ChoiceError with a readable line."""
+        choice = self._choice()
+        if choice["secret"] is None:
+            raise ChoiceError("choose a secret first")
+        if choice["mode"] == "env" and not choice["env"]:
+            raise ChoiceError("tick at least one key to expose as an env var, or mount the secret as files")
+        if choice["param"] is not None and not choice["param"]:
+            raise ChoiceError("give the pipeline parameter a name, or untick 'as a pipeline parameter'")
+        tasks = choice["tasks"] or ([None] if self.pipeline is None else [])
+        if not tasks:
+            raise ChoiceError("choose at least one target task")
+        return [dict(task=task, secret=choice["secret"], env=choice["env"] or None,
+                     mount_path=choice["mount_path"], optional=choice["optional"], param=choice["param"])
+                for task in tasks]
+
+    def attach(self) -> bool:
+        """Bind the chosen secret to every chosen task, as ``%kfp_secret bind`` does; all or nothing.
+
+        Returns True on success; problems are shown in the status line, never raised.
+        """
+        from kfp_nbsecrets import ir
+        from kfp_nbsecrets.bind import bind
+
+        try:
+            if self.pipeline is None:
+                raise ChoiceError("no pipeline to attach to: open the picker with %kfp_secret pick PIPELINE,"
+                                 " or use As code")
+            requests = self._requests()
+            trial = ir.load(self.pipeline)
+            for request in requests:  # on a copy first, so that a failing task changes nothing
+                trial = _bind_like_the_magic(bind, trial, request)
+            for request in requests:
+                _bind_like_the_magic(bind, self.pipeline, request)
+        except Exception as error:
+            self._set_message(_one_line(error), "error")
+            return False
+        first = requests[0]
+        what = (f"as {', '.join(f'{k}->{v}' for k, v in first['env'].items())}" if first["env"]
+                else f"at {first['mount_path']}")
+        param = f" through parameter {first['param']!r}" if first["param"] else ""
+        tasks = ", ".join(repr(r["task"]) for r in requests)
+        self._set_message(f"bound secret {first['secret']!r}{param} {what} to {tasks}", "ok")
+        if self.preview.outputs:
+            self.show_preview()
+        return True
+
+    def code_text(self) -> str:
+        """The ``%kfp_secret bind`` lines of the current choice (PIPELINE/TASK without a pipeline)."""
+        lines = []
+        for request in self._requests():
+            words = ["%kfp_secret", "bind", self.pipeline_name if self.pipeline is not None else "PIPELINE",
+                     request["task"] or "TASK", request["secret"]]
+            if request["env"]:
+                words += ["--env", *(f"{key}={env}" for key, env in request["env"].items())]
+            else:
+                words += ["--mount", request["mount_path"]]
+            if request["param"]:
+                words += ["--param", request["param"]]
+            if request["optional"]:
+                words.append("--optional")
+            lines.append(" ".join(words[:2] + [shlex.quote(word) for word in words[2:]]))
+        return "\n".join(lines)
+
+    def show_code(self) -> str | None:
+        """Show the lines to copy and ask the notebook to insert them as a new cell below."""
+        try:
+            text = self.code_text()
+        except Exception as error:
+            self._set_message(_one_line(error), "error")
+            return None
+        self.code.value = text
+        self.code.layout.display = ""
+        if send_insert_cell(text):
+            self._set_message("the lines below were sent to the notebook as a new cell below", "ok")
+        else:
+            self._set_message("copy the lines below into a cell (no notebook front end to insert them)",
+                              "info")
+        return text
+
+    def show_preview(self) -> None:
+        """Show the pipeline's IR preview (tasks, bindings, lint findings) under the picker."""
+        from kfp_nbsecrets.display import preview
+
+        if self.pipeline is None:
+            self._set_message("no pipeline to preview: open the picker with %kfp_secret pick PIPELINE",
+                              "error")
+            return
+        try:
+            shown = preview(self.pipeline)
+        except Exception as error:
+            self._set_message(_one_line(error), "error")
+            return
+        self.preview.outputs = ()
+        self.preview.append_display_data(shown)
+
+    def _set_message(self, text: str, kind: str) -> None:
+        self.message, self.message_kind = text, kind
+        color = {"error": "#b00020", "ok": "#1b5e20"}.get(kind, "inherit")
+        mark = {"error": "&#10006; ", "ok": "&#10004; "}.get(kind, "")
+        self.status.value = (f'<span class="kfp-nbsecrets-status kfp-nbsecrets-{kind}" style="color:{color}">'
+                             f"{mark}{html.escape(text)}</span>" if text else "")
+
+    def __repr__(self) -> str:
+        choice = self.value or self._choice()
+        shown = ("source", "secret", "keys", "mount_path", "param", "tasks")
+        parts = ", ".join(f"{key}={choice[key]!r}" for key in shown if choice.get(key))
+        return f"SecretPicker({parts})"
+
+
+def _bind_like_the_magic(bind: Any, pipeline: Any, request: dict) -> Any:
+    """``bind`` called exactly as ``%kfp_secret bind`` calls it (``--default`` and ``--keep-cache`` unset)."""
+    return bind(pipeline, request["task"], request["secret"], env=request["env"],
+                mount_path=request["mount_path"], optional=request["optional"], param=request["param"],
+                default=None, keep_cache=False)
+
+
+def _label(info: sources.SecretInfo) -> str:
+    keys = len(info.keys)
+    return f"{info.name}  \u00b7  {info.type}  \u00b7  {keys} key{'' if keys == 1 else 's'}"
+
+
+def _container_tasks(pipeline: Any) -> list[str]:
+    from kfp_nbsecrets import ir
+
+    return [task.path for task in ir.inspect(pipeline).tasks if task.is_container]
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def _variable_name(pipeline: Any) -> str:
+    """The notebook variable holding ``pipeline``, else its function's name."""
+    if pipeline is None:
+        return "PIPELINE"
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover
+        shell = None
+    if shell is not None:
+        for name, value in shell.user_ns.items():
+            if value is pipeline and not name.startswith("_"):
+                return name
+    function = getattr(pipeline, "pipeline_func", None)
+    return getattr(function, "__name__", None) or "PIPELINE"
