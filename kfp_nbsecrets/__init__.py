@@ -3,6 +3,7 @@
 Importing this package is cheap: kfp is imported only when a function that needs it is used.
 """
 
+from kfp_nbsecrets._labextension import _jupyter_labextension_paths as _jupyter_labextension_paths
 from kfp_nbsecrets.errors import (
     ChannelError,
     InvalidEnvError,

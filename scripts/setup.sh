@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: bubblewrap mounts secret files into local runs. Installed when missing and
-# we may (root with apt); otherwise only volume secrets of local runs are unavailable.
+# Debian packages: bubblewrap mounts secret files into local runs; chromium runs the browser tests.
+# Installed when missing and we may (root with apt); otherwise only those two things are unavailable.
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -21,4 +22,5 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# SKIP_JUPYTER_BUILDER: use the committed build of the JupyterLab extension instead of rebuilding it.
+SKIP_JUPYTER_BUILDER=1 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'

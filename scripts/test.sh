@@ -4,4 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check .
-.venv/bin/python -m pytest "$@"
+(cd labextension && npm ci --no-audit --no-fund --loglevel=error && npm test)
+# The browser tests keep an event loop open in their process, so they run in a pytest of their own.
+.venv/bin/python -m pytest --ignore=tests/browser "$@"
+.venv/bin/python -m pytest tests/browser "$@"

@@ -1,0 +1,65 @@
+"""Writes the renderer's test fixtures: real payloads of the pipelines in tests/pipelines.py.
+
+Run from the repository root: .venv/bin/python labextension/test-fixtures/make_fixtures.py
+"""
+
+import copy
+import json
+import sys
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+warnings.filterwarnings("ignore", category=FutureWarning)
+
+import pipelines  # noqa: E402
+
+from kfp_nbsecrets.display import IR_MIME_TYPE, preview  # noqa: E402
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def payload(pipeline) -> dict:
+    return preview(pipeline)._repr_mimebundle_(include=[IR_MIME_TYPE])[IR_MIME_TYPE]
+
+
+def hostile(data: dict) -> dict:
+    """The nested payload with markup in every string the renderer shows."""
+    data = copy.deepcopy(data)
+    renames = {}
+    for task in data["tasks"]:
+        if task["path"] == "exit-handler-1/for-loop-2/consume-3":
+            renames[task["path"]] = f"exit-handler-1/for-loop-2/{HOSTILE}"
+    for task in data["tasks"]:
+        task["path"] = renames.get(task["path"], task["path"])
+        if task["path"].endswith(HOSTILE):
+            task["name"] = HOSTILE
+            task["image"] = "<script>alert(2)</script>"
+            task["command"] = ["<b>bold</b>", "&amp; <i>"]
+    for binding in data["bindings"]:
+        binding["task"] = renames.get(binding["task"], binding["task"])
+        binding["source"]["text"] = binding["source"]["text"] + " <svg onload=alert(3)>"
+    for finding in data["findings"]:
+        finding["task"] = renames.get(finding["task"], finding["task"])
+        finding["message"] = "<a href=javascript:alert(4)>click</a>"
+    data["pipeline"]["name"] = "<h1>pwned</h1>"
+    return data
+
+
+def main() -> None:
+    nested = payload(pipelines.nested())
+    fixtures = {
+        "nested.json": nested,
+        "twice.json": payload(pipelines.twice()),
+        "flat.json": payload(pipelines.flat()),
+        "hostile.json": hostile(nested),
+    }
+    for name, data in fixtures.items():
+        (HERE / name).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        print("wrote", HERE / name)
+
+
+if __name__ == "__main__":
+    main()

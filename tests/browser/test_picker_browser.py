@@ -1,0 +1,153 @@
+"""The secret picker in a real JupyterLab in headless Chromium: search, click a secret, keys, a task, Attach.
+
+The resulting bindings are read back from the kernel; "As code" is clicked too and the comm it opens
+(target ``kfp_nbsecrets.insert_cell``) is observed on the kernel connection. Uses the server and browser
+fixtures of ``tests/browser/conftest.py`` (skipped when /usr/bin/chromium is absent).
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+
+SETUP = '''\
+%load_ext kfp_nbsecrets
+from kfp import dsl
+from kfp_nbsecrets import sources
+
+@dsl.component(base_image="python:3.11")
+def consume(text: str = "x") -> str:
+    return text
+
+@dsl.pipeline(name="picked")
+def p(names: list = ["a", "b"]):
+    consume(text="top")
+    with dsl.ParallelFor(names) as name:
+        consume(text=name)
+
+memory = sources.get_source("memory")
+memory.add("db-creds", {"username": "CANARY-user-value", "password": "CANARY-password-value"})
+for i in range(300):
+    memory.add(f"other-{i:03d}", {"token": "CANARY-token-value"})
+'''
+PICK = "%kfp_secret pick p --source memory"
+PICKER = ".kfp-nbsecrets-picker"
+LOOP_TASK = "for-loop-1/consume-2"
+
+# The notebook must be the current widget: the server's workspace may restore notebooks of earlier tests.
+KERNEL_READY = """(path) => {
+  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = widget && widget.context && widget.context.path === path && widget.sessionContext
+    && widget.sessionContext.session && widget.sessionContext.session.kernel;
+  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+}"""
+
+# Watch the kernel connection for the insert-cell comm without taking the target from an extension.
+WATCH_COMMS = """() => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  window.__kfpInserted = [];
+  kernel.anyMessage.connect((_, args) => {
+    const msg = args.msg;
+    if (args.direction === 'recv' && msg.header.msg_type === 'comm_open'
+        && msg.content.target_name === 'kfp_nbsecrets.insert_cell') {
+      window.__kfpInserted.push(msg.content.data.code);
+    }
+  });
+}"""
+
+EXECUTE = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = '';
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') { out += msg.content.text; }
+    if (msg.header.msg_type === 'error') { out += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue; }
+  };
+  await future.done;
+  return out;
+}"""
+
+BINDINGS = ("import json\nfrom kfp_nbsecrets import ir\n"
+            "print(json.dumps([[b.task, b.kind, str(b.reference), [list(e) for e in b.env], b.mount_path,"
+            " b.optional] for b in ir.inspect(p).bindings()]))")
+
+
+def write_notebook(lab, name: str) -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(PICK)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, str(lab.root / name))
+
+
+def test_pick_a_secret_by_clicking_and_attach(lab, page, screenshots):
+    write_notebook(lab, "picker.ipynb")
+    page.goto(f"{lab.url}/lab/tree/picker.ipynb")
+    page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
+    page.wait_for_function(KERNEL_READY, arg="picker.ipynb", timeout=90_000)
+    page.evaluate(WATCH_COMMS)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    picker = page.locator(PICKER)
+    picker.wait_for(timeout=90_000)
+    listing = picker.locator(".widget-select select").first
+    options = listing.locator("option")
+    assert options.count() == 200  # 301 secrets, rendering capped
+    assert "301 of 301 secrets" in picker.inner_text()
+
+    # search (debounced in the kernel), then click the secret
+    picker.locator(".widget-text input[placeholder='search secret names']").fill("creds")
+    page.wait_for_function("(select) => select.options.length === 1", arg=listing.element_handle(),
+                           timeout=30_000)
+    option = options.filter(has_text="db-creds")
+    assert option.inner_text().replace("\xa0", " ").endswith("2 keys")
+    option.click()
+
+    # the keys appear as checkboxes with suggested env var names; tick password, rename its env var
+    password = page.locator(".widget-checkbox", has_text="password")
+    picker.locator(".widget-checkbox", has_text="password").wait_for(timeout=30_000)
+    picker.locator(".widget-checkbox", has_text="password").locator("input[type=checkbox]").click()
+    env = picker.locator(".widget-hbox", has=password).locator(".widget-text input")
+    assert env.input_value() == "PASSWORD"
+    env.fill("DB_PASSWORD")
+    env.press("Enter")
+
+    # the task inside the loop, then Attach
+    picker.locator(".widget-select-multiple option", has_text=LOOP_TASK).click()
+    picker.locator("button", has_text="Attach").click()
+    status = picker.locator(".kfp-nbsecrets-status")
+    status.filter(has_text="bound secret").wait_for(timeout=60_000)
+    assert "DB_PASSWORD" in status.inner_text() and LOOP_TASK in status.inner_text()
+
+    bindings = json.loads(page.evaluate(EXECUTE, BINDINGS))
+    assert bindings == [[LOOP_TASK, "env", "db-creds", [["password", "DB_PASSWORD"]], None, False]]
+
+    # As code: the lines to copy, and the comm that asks the front end to insert them as a cell
+    picker.locator("button", has_text="As code").click()
+    code = picker.locator("textarea")
+    expected = f"%kfp_secret bind p {LOOP_TASK} db-creds --env password=DB_PASSWORD"
+    page.wait_for_function("(text) => [...document.querySelectorAll('textarea')].some(t => t.value === text)",
+                           arg=expected, timeout=30_000)
+    assert code.input_value() == expected
+    page.wait_for_function("() => window.__kfpInserted.length === 1", timeout=30_000)
+    assert page.evaluate("() => window.__kfpInserted") == [expected]
+
+    # a validation error shows as one line inside the widget, the kernel raised nothing
+    picker.locator(".widget-toggle-buttons button", has_text="mount as files").click()
+    mount = picker.locator(".widget-text", has_text="Mount path").locator("input")
+    mount.fill("relative/dir")
+    mount.press("Enter")
+    picker.locator("button", has_text="Attach").click()
+    picker.locator(".kfp-nbsecrets-error").wait_for(timeout=30_000)
+    assert "is relative" in picker.locator(".kfp-nbsecrets-error").inner_text()
+    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+
+    # Preview under the picker; no value anywhere in the page
+    picker.locator("button", has_text="Preview").click()
+    picker.locator(".widget-output .jp-OutputArea-output").first.wait_for(timeout=60_000)
+    # no value in the rendered widget (the notebook's own source holds the canaries, the widget must not)
+    rendered = picker.evaluate("e => e.innerHTML + [...e.querySelectorAll('input, textarea')]"
+                               ".map(i => i.value).join(' ')")
+    assert "db-creds" in rendered and "CANARY" not in rendered
+    page.set_viewport_size({"width": 1500, "height": 2000})
+    picker.scroll_into_view_if_needed()
+    picker.screenshot(path=str(screenshots / "secret_picker.png"))
