@@ -61,8 +61,9 @@ def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
     "tasks": [{"path", "name", "kind", "parent", "component", "executor", "dependsOn", "caching",
     "image", "command"}], "edges": [{"from", "to"}], "bindings": [{"task", "kind", "reference",
     "source": {"kind", "text", ...}, "optional", "env" | "mountPath"}], "findings": [{"severity",
-    "code", "task", "message", "fix"}]}``. Paths join task names with '/'; ``parent`` is '' at
-    the root; edges are the dependencies between tasks of one DAG.
+    "code", "task", "message", "fix"}], "platformSpec": {"platforms": {...}}, "ir": [documents]}``.
+    Paths join task names with '/'; ``parent`` is '' at the root; edges are the dependencies
+    between tasks of one DAG; ``platformSpec`` and ``ir`` are the compiled documents.
     """
     parameters = []
     for parameter in model.parameters.values():
@@ -82,6 +83,8 @@ def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
         "edges": [{"from": dep, "to": task.path} for task in model.tasks for dep in task.depends_on],
         "bindings": [binding.to_json() for binding in model.bindings()],
         "findings": [finding.to_json() for finding in findings],
+        "platformSpec": model.compiled.platform_spec,
+        "ir": model.compiled.documents(),
     }
 
 
