@@ -8,3 +8,6 @@ bash scripts/setup.sh
 # The browser tests keep an event loop open in their process, so they run in a pytest of their own.
 .venv/bin/python -m pytest --ignore=tests/browser "$@"
 .venv/bin/python -m pytest tests/browser "$@"
+# The example notebooks against their committed outputs (notebook 4 must use its own loopback servers).
+env -u KF_PIPELINES_ENDPOINT .venv/bin/python -m pytest --nbval --nbval-current-env \
+    --nbval-sanitize-with notebooks/sanitize.cfg notebooks/ -p no:cacheprovider
