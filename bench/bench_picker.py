@@ -87,8 +87,11 @@ def main() -> int:
         print(f"    choose a secret          {figures['choose'] * 1000:8.2f} ms")
         print(f"    Select synced state      {figures['state'] / 1024:8.1f} KiB (sent on every list change)")
     ok = capped["open"] < OPEN_GOAL_SECONDS and capped["keystroke_max"] < KEYSTROKE_GOAL_SECONDS
-    print(f"goal: open < {OPEN_GOAL_SECONDS * 1000:.0f} ms and every keystroke < "
-          f"{KEYSTROKE_GOAL_SECONDS * 1000:.0f} ms: {'met' if ok else 'MISSED'}")
+    slowest = capped["keystroke_max"]
+    print(f"open {capped['open'] * 1000:.1f} ms: {capped['open'] / OPEN_GOAL_SECONDS:.3f}x of the"
+          f" {OPEN_GOAL_SECONDS * 1000:.0f} ms goal; slowest keystroke {slowest * 1000:.1f} ms:"
+          f" {slowest / KEYSTROKE_GOAL_SECONDS:.3f}x of the {KEYSTROKE_GOAL_SECONDS * 1000:.0f} ms goal"
+          f" ({'met' if ok else 'MISSED'})")
     return 0 if ok else 1
 
 

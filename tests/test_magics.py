@@ -280,3 +280,14 @@ def test_bad_bind_lines_change_nothing(ip, tmp_path, line, message):
         run(ip, f"%kfp_secret {line}")
     assert message in str(caught.value) and "\n" not in str(caught.value)
     assert executors(ip, tmp_path, "etl") == before
+
+
+def test_readme_shows_the_grammar_of_the_magic():
+    from pathlib import Path
+
+    from kfp_nbsecrets.magics import GRAMMAR
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for line in GRAMMAR.splitlines()[2:]:
+        if line.startswith("  %kfp_secret"):
+            assert line in readme

@@ -32,19 +32,19 @@ Inside a @dsl.pipeline function body:
 
 Outside pipelines:
   %kfp_secret bind PIPELINE TASK SECRET (--env KEY=ENV ... | --mount PATH)
-                   [--param NAME] [--default VALUE] [--optional]
+                   [--param NAME] [--default VALUE] [--optional] [--keep-cache]
   %kfp_secret unbind PIPELINE TASK [SECRET]
   %kfp_secret bindings PIPELINE
-  %kfp_secret list [--namespace NS] [--source local|k8s|memory] [--filter TEXT]
+  %kfp_secret list [--namespace NS] [--source local|k8s|memory] [--filter TEXT] [--all]
   %kfp_secret keys SECRET [--namespace NS] [--source local|k8s|memory]
   %kfp_secret preview PIPELINE
   %kfp_secret lint PIPELINE_OR_FILE
   %kfp_secret check PIPELINE [--arg NAME=VALUE ...] [--namespace NS] [--source local|k8s|memory]
   %kfp_secret run PIPELINE [--arg NAME=VALUE ...] [--experiment E] [--run-name N] [--namespace NS]
                   [--wait [--timeout S]] [--no-check] [--local] [--legacy-secret-name] [--drop-optional]
-  %kfp_secret pick [PIPELINE] [--source local|k8s|memory] [--namespace NS]   (a widget)
-  %kfp_secret store add NAME KEY [KEY ...]     (values by hidden prompt)
-  %kfp_secret store import FILE                (a Secret manifest or a .env file)
+  %kfp_secret pick [PIPELINE] [--source local|k8s|memory] [--namespace NS]
+  %kfp_secret store add NAME KEY [KEY ...] [--replace]   (each value by hidden prompt)
+  %kfp_secret store import FILE [--name NAME] [--replace] (a Secret manifest, or a .env file as NAME)
   %kfp_secret store rm NAME
   %kfp_secret store ls
   %kfp_secret help [SUBCOMMAND]
