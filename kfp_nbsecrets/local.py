@@ -44,6 +44,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -106,16 +107,27 @@ class _Prepared:
         return f"<_Prepared env={sorted(self.env)} volumes={[p for _, p in self.volumes]}>"
 
 
-def bindings_by_executor(platform_spec: Any) -> dict[str, list[_Binding]]:
-    """Secret bindings of a pipeline's platform spec (a PlatformSpec message or its dict form)."""
+def _kubernetes_executors(platform_spec: Any) -> dict[str, dict]:
+    """Executor label → Kubernetes config, from a PlatformSpec message or its dict form."""
     if not isinstance(platform_spec, Mapping):
         from google.protobuf import json_format
 
         platform_spec = json_format.MessageToDict(platform_spec)
-    executors = (platform_spec.get("platforms", {}).get("kubernetes", {})
-                 .get("deploymentSpec", {}).get("executors", {}))
+    return (platform_spec.get("platforms", {}).get("kubernetes", {})
+            .get("deploymentSpec", {}).get("executors", {}))
+
+
+def ignored_settings(platform_spec: Any) -> dict[str, list[str]]:
+    """Executor label → the Kubernetes settings a local run cannot honour (all but secrets)."""
+    ignored = {label: sorted(set(config) - {"secretAsEnv", "secretAsVolume"})
+               for label, config in _kubernetes_executors(platform_spec).items()}
+    return {label: fields for label, fields in ignored.items() if fields}
+
+
+def bindings_by_executor(platform_spec: Any) -> dict[str, list[_Binding]]:
+    """Secret bindings of a pipeline's platform spec (a PlatformSpec message or its dict form)."""
     found: dict[str, list[_Binding]] = {}
-    for label, config in executors.items():
+    for label, config in _kubernetes_executors(platform_spec).items():
         bindings = []
         for entry in config.get("secretAsEnv", []):
             ref = refs.from_ir(entry)
@@ -471,7 +483,12 @@ def inject_secrets(pipeline: Any, source: str | SecretSource | None = None) -> I
     """
     from kfp.local.orchestrator import task_executor
 
-    run = _Run(bindings_by_executor(_platform_spec_of(pipeline)), source)
+    platform_spec = _platform_spec_of(pipeline)
+    if ignored := ignored_settings(platform_spec):
+        listed = "; ".join(f"{label}: {', '.join(fields)}" for label, fields in sorted(ignored.items()))
+        warnings.warn(f"kfp.local ignores these Kubernetes settings, so the local run goes without them:"
+                      f" {listed}", stacklevel=3)
+    run = _Run(bindings_by_executor(platform_spec), source)
     if not _patch_lock.acquire(blocking=False):
         raise RuntimeError("another local run with secrets is in progress; run one at a time")
     original = task_executor.execute_single_task

@@ -161,6 +161,20 @@ def test_literal_env_and_volume(env, capfd, source):
     ]
 
 
+def test_other_kubernetes_settings_are_named_in_a_warning(env, capfd, source):
+    from kfp import kubernetes
+
+    @dsl.pipeline(name="ignored")
+    def pipe():
+        task = report(label="t", env_names=["DB_PASSWORD"], mount="")
+        attach.use_secret_as_env(task, "db", {"password": "DB_PASSWORD"})
+        kubernetes.add_node_selector(task, label_key="pool", label_value="gpu")
+        kubernetes.use_config_map_as_env(task, "settings", {"mode": "MODE"})
+
+    with pytest.warns(UserWarning, match=r"kfp.local ignores .*exec-report: configMapAsEnv, nodeSelector"):
+        assert _run_report(env, capfd, pipe, src=source) == [f"t env:DB_PASSWORD={digest(CANARY_PW)}"]
+
+
 def test_plain_kfp_local_ignores_secrets_and_env_stays_out_of_kernel(env, capfd, source):
     """Without run_local the binding is dropped (the gap), and run_local leaves os.environ alone."""
 
