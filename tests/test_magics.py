@@ -257,6 +257,8 @@ def test_bind_unbind_bindings_preview_lint(ip, tmp_path):
     run(ip, f"compiler.Compiler().compile(etl, {str(path)!r})")
     assert len(run(ip, f"%kfp_secret bindings {path}")) == 1
     assert len(run(ip, f"%kfp_secret lint {path}")) <= len(findings)
+    ip.user_ns["compiled_path"] = path  # a pathlib.Path variable works like the path itself
+    assert len(run(ip, "%kfp_secret bindings compiled_path")) == 1
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,7 @@ class AttachCommands:
 
         if name in scope:
             value = scope[name]
-            if isinstance(value, GraphComponent) or (files and isinstance(value, str | dict)):
+            if isinstance(value, GraphComponent) or (files and isinstance(value, str | dict | os.PathLike)):
                 return value
             raise UsageError(f"{name!r} is a {type(value).__name__}, not a @dsl.pipeline function")
         if files and os.path.isfile(name):
