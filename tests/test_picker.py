@@ -509,3 +509,17 @@ def test_a_single_task_is_preselected():
     picker = SecretPicker(_single_task_pipeline, memory())
     assert picker.tasks.value == ("consume",)
     assert picker_module._container_tasks(_single_task_pipeline) == ["consume"]
+
+
+def test_choose_keys_ticks_exactly_those_keys_with_their_env_names():
+    picker = SecretPicker(nested(), source=memory())
+    with pytest.raises(ValueError, match="select"):
+        picker.choose_keys({"username": "DB_USER"})
+    picker.select("db-creds")
+    picker.choose_keys({"username": "DB_USER", "password": None})
+    assert {key: (box.value, env.value) for key, (box, env) in picker._key_rows.items()} == {
+        "username": (True, "DB_USER"), "password": (True, "PASSWORD")}
+    picker.choose_keys({"password": "DB_PASSWORD"})
+    assert picker.value["keys"] == ["password"] and picker.value["env"] == {"password": "DB_PASSWORD"}
+    with pytest.raises(KeyError, match=r"no key\(s\) \['nope'\]; it has \['password', 'username'\]"):
+        picker.choose_keys({"nope": "X"})

@@ -19,6 +19,7 @@ import asyncio
 import html
 import re
 import shlex
+from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -315,6 +316,19 @@ class SecretPicker(widgets.VBox):
         finally:
             self._quiet = False
         self._show_details()
+
+    def choose_keys(self, env: Mapping[str, str | None]) -> None:
+        """Tick exactly the keys in ``env`` of the chosen secret, each with its env var name (None: keep)."""
+        if self._chosen is None:
+            raise ValueError("no secret chosen; call select(NAME) first")
+        unknown = sorted(set(env) - set(self._key_rows))
+        if unknown:
+            raise KeyError(f"secret {self._chosen.name!r} has no key(s) {unknown};"
+                           f" it has {sorted(self._key_rows)}")
+        for key, (box, name) in self._key_rows.items():
+            box.value = key in env
+            if env.get(key):
+                name.value = env[key]
 
     def _show_details(self) -> None:
         info = self._chosen

@@ -80,11 +80,7 @@ picker
 
 # %%
 picker.select("db-creds")
-env_names = {"username": "DB_USER", "password": "DB_PASSWORD"}
-for row in picker.keys_box.children:          # one row per key: [checkbox, env var name]
-    tick, env_var = row.children
-    tick.value = tick.description in env_names
-    env_var.value = env_names.get(tick.description, env_var.value)
+picker.choose_keys({"username": "DB_USER", "password": "DB_PASSWORD"})   # tick these keys, name their env vars
 picker.tasks.value = ("extract",)
 picker.value
 
