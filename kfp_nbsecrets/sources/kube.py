@@ -127,7 +127,7 @@ class KubernetesSource(SecretSource):
         if path is None:
             raise SourceUnavailable(
                 "no kubeconfig found (looked at $KUBECONFIG and ~/.kube/config) and not inside a pod;"
-                " point KUBECONFIG at one, or use the local store: configure(source='local')"
+                " point KUBECONFIG at one, or use the local store (source 'local')"
             )
         self._origin = f"kubeconfig {path}"
         try:
