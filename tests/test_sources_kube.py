@@ -96,7 +96,8 @@ def test_no_kubeconfig_and_not_in_a_pod(tmp_path, monkeypatch):
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    with pytest.raises(SourceUnavailable, match="no kubeconfig found .* use the local store \\(source 'local'\\)"):
+    hint = "no kubeconfig found .* use the local store \\(source 'local'\\)"
+    with pytest.raises(SourceUnavailable, match=hint):
         KubernetesSource()
 
 
