@@ -41,13 +41,6 @@ class Parser(argparse.ArgumentParser):
         raise Stop
 
 
-def _key_to_env(text: str) -> tuple[str, str]:
-    key, sep, env = text.partition("=")
-    if not sep or not key or not env:
-        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=ENV, e.g. password=DB_PASSWORD")
-    return key, env
-
-
 SOURCE_CHOICES = ("local", "k8s", "memory")
 
 
