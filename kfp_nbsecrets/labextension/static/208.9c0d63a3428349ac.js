@@ -1,0 +1,1 @@
+(self.rspackChunkkfp_nbsecrets=self.rspackChunkkfp_nbsecrets||[]).push([[208],{723(e){function s(e){var s=Error("Cannot find module '"+e+"'");throw s.code="MODULE_NOT_FOUND",s}s.keys=()=>[],s.resolve=s,s.id=723,e.exports=s}}]);
