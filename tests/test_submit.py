@@ -281,3 +281,24 @@ def test_kube_pod_events_reads_the_namespace_events(tmp_path, monkeypatch):
             "pod-1": "stuck on missing secret 'vol' (FailedMount)"}
     finally:
         emulator.stop()
+
+
+@pytest.mark.filterwarnings("ignore:This client only works:FutureWarning")
+def test_plain_kfp_client_run_from_pipeline_func_sends_a_bound_secret(server):
+    """A binding made after definition reaches the server through the user's own kfp.Client call."""
+    import kfp
+
+    from kfp_nbsecrets.bind import bind
+
+    pipeline = nested()
+    bind(pipeline, "exit-handler-1/for-loop-2/consume-3", "{{secret_name}}", env={"token": "API_TOKEN"})
+    client = kfp.Client(host=server.url)
+    client.create_run_from_pipeline_func(pipeline, arguments={"secret_name": "db-creds"}, run_name="plain",
+                                         experiment_name="plain-client")
+    (run,) = server.bodies("POST", "/apis/v2beta1/runs")
+    kubernetes_spec = run["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]
+    executors = kubernetes_spec["deploymentSpec"]["executors"]
+    entries = [entry for config in executors.values() for entry in config.get("secretAsEnv", [])]
+    assert {"keyToEnv": [{"secretKey": "token", "envVar": "API_TOKEN"}], "optional": False,
+            "secretNameParameter": {"componentInputParameter": "pipelinechannel--secret_name"}} in entries
+    assert run["runtime_config"]["parameters"] == {"secret_name": "db-creds"}
