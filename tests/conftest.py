@@ -1,7 +1,6 @@
 """Fixtures shared by the whole suite."""
 
 import pytest
-from kube_emulator import KubeEmulator
 
 from kfp_nbsecrets import sources
 
@@ -36,6 +35,8 @@ def ip():
 @pytest.fixture
 def emulator():
     """A Kubernetes API emulator (kmock) on loopback, stopped after the test."""
+    from kube_emulator import KubeEmulator
+
     running = KubeEmulator().start()
     try:
         yield running
