@@ -12,7 +12,6 @@ literal has caching turned off (``cachingOptions: {}`` in its IR) unless ``keep_
 from __future__ import annotations
 
 import copy
-import difflib
 import sys
 from collections.abc import Callable
 
@@ -30,6 +29,7 @@ from kfp_nbsecrets.errors import (
     NotATaskError,
     SecretBindingError,
     TemplateError,
+    did_you_mean,
 )
 
 SecretName = str | pipeline_channel.PipelineParameterChannel
@@ -270,8 +270,7 @@ def _inputs_of_pipeline_being_defined(pipeline: pipeline_context.Pipeline | None
 
 
 def _close_matches(word: str, choices) -> str:
-    matches = difflib.get_close_matches(word, list(choices), n=3)
-    if matches:
-        return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)"
+    if hint := did_you_mean(word, choices):
+        return hint
     known = ", ".join(repr(c) for c in sorted(choices)[:10])
     return f" (known: {known})" if known else ""

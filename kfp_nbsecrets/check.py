@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_nbsecrets import ir, rules
+from kfp_nbsecrets.errors import did_you_mean
 
 OK = "ok"
 ERROR = "error"
@@ -151,8 +152,7 @@ def coerce_arguments(pipeline: Any, raw: Mapping[str, str]) -> dict[str, Any]:
     for name, text in raw.items():
         parameter = model.parameters.get(name)
         if parameter is None:
-            close = difflib.get_close_matches(name, list(model.parameters), n=3, cutoff=0.5)
-            hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+            hint = did_you_mean(name, model.parameters, cutoff=0.5)
             raise ValueError(f"pipeline {model.name!r} has no parameter {name!r}{hint};"
                              f" its parameters are {sorted(model.parameters)}")
         typed[name] = _coerce(name, parameter.type, text)
@@ -282,8 +282,7 @@ def check_run(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, sour
     result = CheckResult(model.name, where)
     unknown = sorted(set(arguments) - set(model.parameters))
     for name in unknown:
-        close = difflib.get_close_matches(name, list(model.parameters), n=3, cutoff=0.5)
-        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        hint = did_you_mean(name, model.parameters, cutoff=0.5)
         result.general.append(f"argument {name!r} is not a parameter of the pipeline{hint}")
     lookup = _Lookup(secret_source, namespace)
     mounted: dict[tuple[str, str], int] = {}

@@ -4,6 +4,15 @@ Every message is one line: what is wrong, with the offending value, and how to f
 Messages name secrets, keys, env vars and paths only, never a secret's value.
 """
 
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean 'a' or 'b'?)`` for the close matches of ``word`` among ``choices``, else ''."""
+    matches = difflib.get_close_matches(word, list(choices), n=3, cutoff=cutoff)
+    return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)" if matches else ""
+
 
 class SecretBindingError(ValueError):
     """A secret binding that Kubernetes or the KFP backend would reject."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError
 
+from kfp_nbsecrets import errors
 from kfp_nbsecrets.errors import SecretBindingError
 
 Argument = tuple[tuple[str, ...], dict[str, Any]]
@@ -53,8 +53,8 @@ def key_to_env(text: str) -> tuple[str, str]:
 
 
 def did_you_mean(word: str, choices) -> str:
-    matches = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
-    return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)" if matches else ""
+    """Close matches of a word typed on a magic line (a looser cutoff: short words)."""
+    return errors.did_you_mean(word, choices, cutoff=0.5)
 
 
 def one_line(error: Exception) -> str:
