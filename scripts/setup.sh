@@ -23,6 +23,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 # SKIP_JUPYTER_BUILDER: use the committed build of the JupyterLab extension instead of rebuilding it.
-# constraints.txt: the kfp release the committed notebook outputs were made with.
+# constraints.txt: the newest kfp release tested (scripts/refresh-constraints.sh updates it).
 SKIP_JUPYTER_BUILDER=1 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -c scripts/constraints.txt -e '.[test]'

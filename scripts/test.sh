@@ -1,13 +1,35 @@
 #!/usr/bin/env bash
-# Installs everything, then runs every check: the linter and the whole test suite.
+# Installs everything, then runs every check on every entry of the compatibility matrix:
+#   main          the newest releases in .venv (Python 3.11): ruff, renderer unit tests, pytest,
+#                 real-browser tests, nbval of the notebooks;
+#   scripts/matrix/ENTRY.txt, one venv each under .venv-matrix/ (see scripts/matrix.sh).
+# Each entry's result is printed on its own line at the end; any failed entry fails the command.
+# One entry alone: bash scripts/matrix.sh ENTRY. Extra arguments are passed to each pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-.venv/bin/ruff check .
-(cd labextension && npm ci --no-audit --no-fund --loglevel=error && npm test)
-# The browser tests keep an event loop open in their process, so they run in a pytest of their own.
-.venv/bin/python -m pytest --ignore=tests/browser "$@"
-.venv/bin/python -m pytest tests/browser "$@"
-# The example notebooks against their committed outputs (notebook 4 must use its own loopback servers).
-env -u KF_PIPELINES_ENDPOINT .venv/bin/python -m pytest --nbval --nbval-current-env \
-    --nbval-sanitize-with notebooks/sanitize.cfg notebooks/ -p no:cacheprovider
+
+results=()
+failed=0
+status=$(mktemp)
+trap 'rm -f "$status"' EXIT
+start=$SECONDS
+for entry in $(bash scripts/matrix.sh --list); do
+    echo
+    echo "=================== matrix entry: $entry"
+    began=$SECONDS
+    rc=0
+    : >"$status"
+    MATRIX_STATUS_FILE=$status bash scripts/matrix.sh "$entry" "$@" || rc=$?
+    result=$(cat "$status")
+    if [ "$rc" != 0 ]; then
+        result=${result:-"failed (exit $rc)"}
+        failed=1
+    fi
+    results+=("$(printf '%-14s %-40s %4ds' "$entry" "${result:-passed}" $((SECONDS - began)))")
+done
+
+echo
+echo "=================== compatibility matrix (reproduce one: bash scripts/matrix.sh ENTRY)"
+printf '%s\n' "${results[@]}"
+echo "total: $((SECONDS - start))s"
+exit "$failed"

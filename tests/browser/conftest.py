@@ -2,7 +2,9 @@
 
 Skipped (with the reason) when /usr/bin/chromium or Python Playwright is missing. The server
 loads the extension built into the checkout (``kfp_nbsecrets/labextension``) through
-``JUPYTER_PATH``, so the tests see the committed build whatever the install mode.
+``JUPYTER_PATH``, so the tests see the committed build whatever the install mode; with
+``KFP_NBSECRETS_INSTALLED_EXTENSION=1`` (the matrix venvs) it loads the copy that installing the
+package put under ``share/jupyter/labextensions`` (hatch shared-data), as a user's JupyterLab does.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ CHROMIUM_FLAGS = [
 
 
 BROWSER_FIXTURES = {"lab", "browser", "page"}
+INSTALLED = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "kfp-nbsecrets"
+USE_INSTALLED = os.environ.get("KFP_NBSECRETS_INSTALLED_EXTENSION") == "1"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -80,13 +84,16 @@ class Lab:
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     """A JupyterLab server (no token, loopback, temp root dir); stopped by its PID."""
+    if USE_INSTALLED and not (INSTALLED / "package.json").exists():
+        pytest.fail(f"the extension is not installed: {INSTALLED} (pip install the package)")
     if not (BUILT / "package.json").exists():
         pytest.fail(f"the extension is not built: {BUILT} (cd labextension && npm ci && npm run build:prod)")
     base = tmp_path_factory.mktemp("lab")
     root, data, config, runtime = (base / name for name in ("root", "data", "config", "runtime"))
     for folder in (root, data / "labextensions", config, runtime):
         folder.mkdir(parents=True)
-    (data / "labextensions" / "kfp-nbsecrets").symlink_to(BUILT, target_is_directory=True)
+    if not USE_INSTALLED:
+        (data / "labextensions" / "kfp-nbsecrets").symlink_to(BUILT, target_is_directory=True)
     # no news / update checks: no network, and no toast over the screenshots
     settings = base / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
