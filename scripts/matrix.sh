@@ -83,19 +83,18 @@ run_suite() {
     esac
 }
 
-# build_venv: .venv-matrix/ENTRY from the entry's constraints file, rebuilt when its inputs change
+# build_venv PYTHON: .venv-matrix/ENTRY from the entry's constraints file, rebuilt when its inputs change
 build_venv() {
-    local python=$1 stamp
+    local python=$1 stamp pip=(-m pip install --quiet --disable-pip-version-check)
     stamp=$(cat "$CONSTRAINTS" pyproject.toml | sha256sum | cut -d' ' -f1)
     if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.matrix-stamp" 2>/dev/null)" != "$stamp" ]; then
         rm -rf "$VENV"
-        "$python" -m venv "$VENV"
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+        "$python" -m venv "$VENV" || return 1
+        "$VENV/bin/python" "${pip[@]}" --upgrade pip || return 1
     fi
     # SKIP_JUPYTER_BUILDER: the committed build of the JupyterLab extension, installed as hatch shared-data.
-    SKIP_JUPYTER_BUILDER=1 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -c "$CONSTRAINTS" -e '.[test]'
-    "$VENV/bin/python" -m pip check >/dev/null
+    SKIP_JUPYTER_BUILDER=1 "$VENV/bin/python" "${pip[@]}" -c "$CONSTRAINTS" -e '.[test]' || return 1
+    "$VENV/bin/python" -m pip check || return 1
     echo "$stamp" >"$VENV/.matrix-stamp"
 }
 
@@ -131,7 +130,11 @@ else
         exit 0
     fi
     echo "$ENTRY: building $VENV with $python from $CONSTRAINTS"
-    build_venv "$python"
+    if ! build_venv "$python"; then
+        echo "$ENTRY: FAILED: could not build $VENV from $CONSTRAINTS"
+        status "failed (venv)"
+        exit 1
+    fi
 fi
 
 "$VENV/bin/python" - <<'EOF'
