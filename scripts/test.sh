@@ -8,10 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One private temp dir for the whole run (the tests that scan the temp dir for leaked values then see
+# only this run's files, not the churn of other processes), removed at the end.
+TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/kfp-matrix-XXXXXX")
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 results=()
 failed=0
-status=$(mktemp)
-trap 'rm -f "$status"' EXIT
+status=$TMPDIR/entry-status
 start=$SECONDS
 for entry in $(bash scripts/matrix.sh --list); do
     echo
