@@ -17,7 +17,8 @@ import time
 from kfp import dsl, local
 
 from kfp_nbsecrets import attach
-from kfp_nbsecrets.local import run_local, sandbox_problem
+from kfp_nbsecrets.local_run import run_local
+from kfp_nbsecrets.local_run.sandbox import sandbox_problem
 from kfp_nbsecrets.sources.memory import MemorySource
 
 TASKS = 20

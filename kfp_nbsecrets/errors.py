@@ -1,11 +1,18 @@
-"""Exceptions raised for secret bindings that would fail on the cluster.
+"""The error root of kfp-nbsecrets, the errors of secret bindings, and the "did you mean" helper.
 
-Every message is one line: what is wrong, with the offending value, and how to fix it.
-Messages name secrets, keys, env vars and paths only, never a secret's value.
+Every exception the package raises on purpose derives from :class:`KfpNbSecretsError`: a user
+mistake or a refusal, with a one-line message that says what is wrong (naming secrets, keys, env
+vars, paths or files, never a secret's value) and how to fix it. The magic, the CLI and the picker
+show these as one line; any other exception is a bug and keeps its traceback. Where a built-in
+exception type fits too (``ValueError``, ``TypeError``), the class also derives from it.
 """
 
 import difflib
 from collections.abc import Iterable
+
+
+class KfpNbSecretsError(Exception):
+    """Root of every error kfp-nbsecrets raises on purpose."""
 
 
 def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
@@ -14,7 +21,28 @@ def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
     return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)" if matches else ""
 
 
-class SecretBindingError(ValueError):
+def one_line(error: BaseException) -> str:
+    """The message of ``error`` folded onto one line."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+class PipelineSourceError(KfpNbSecretsError, ValueError):
+    """A pipeline could not be read: not a file, not YAML, not a compiled pipeline."""
+
+
+class NotAPipelineError(KfpNbSecretsError, TypeError):
+    """Something other than a pipeline (function, YAML or documents) was given as the pipeline."""
+
+
+class ArgumentError(KfpNbSecretsError, ValueError):
+    """A run argument that the pipeline does not declare, or whose value does not parse."""
+
+
+class ConfigurationError(KfpNbSecretsError, ValueError):
+    """A setting (source, timeout, backend version...) that has no meaning."""
+
+
+class SecretBindingError(KfpNbSecretsError, ValueError):
     """A secret binding that Kubernetes or the KFP backend would reject."""
 
 

@@ -16,8 +16,8 @@ from ipywidgets.widgets.widget import _instances
 from kfp import compiler, dsl
 
 from kfp_nbsecrets import ir, rules, sources
-from kfp_nbsecrets.sources.local import LocalStore
 from kfp_nbsecrets.sources.memory import MemorySource
+from kfp_nbsecrets.sources.store import LocalStore
 from kfp_nbsecrets.widgets import picker as picker_module
 from kfp_nbsecrets.widgets.picker import (
     INSERT_CELL_TARGET,

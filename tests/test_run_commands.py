@@ -144,7 +144,7 @@ def test_server_errors_become_usage_errors(shell):
 
 
 def test_local_dispatches_to_run_local(shell, monkeypatch):
-    import kfp_nbsecrets.local as local
+    import kfp_nbsecrets.local_run as local
 
     calls = []
     monkeypatch.setattr(local, "run_local", lambda pipeline, arguments=None, source=None:

@@ -15,8 +15,8 @@ from kube_emulator import SECRETS
 
 from kfp_nbsecrets.sources import SecretInfo, SecretValues, SourceError
 from kfp_nbsecrets.sources.kube import KubernetesSource
-from kfp_nbsecrets.sources.local import LocalStore
 from kfp_nbsecrets.sources.memory import MemorySource
+from kfp_nbsecrets.sources.store import LocalStore
 
 LOGGERS = ("", "kubernetes", "kubernetes.client.rest", "urllib3", "urllib3.connectionpool", "kfp_nbsecrets")
 

@@ -15,7 +15,7 @@ from kfp_nbsecrets.sources import (
     SecretNotFound,
     SourceUnavailable,
 )
-from kfp_nbsecrets.sources import kube as kube_module
+from kfp_nbsecrets.sources import kubeconfig as kubeconfig_module
 from kfp_nbsecrets.sources.kube import KubernetesSource
 
 
@@ -117,7 +117,7 @@ def test_in_cluster_namespace_from_service_account(tmp_path, monkeypatch):
     namespace.write_text("pipelines\n")
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(token))
     monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(cert))
-    monkeypatch.setattr(kube_module, "SERVICE_ACCOUNT_NAMESPACE_FILE", namespace)
+    monkeypatch.setattr(kubeconfig_module, "SERVICE_ACCOUNT_NAMESPACE_FILE", namespace)
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(free_port()))
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))

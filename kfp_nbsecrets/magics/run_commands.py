@@ -83,7 +83,7 @@ class RunCommands(HasTraits):
         arguments = self._arguments(pipeline, args.arg)
         source = args.source or self.check_source
         if args.local:
-            from kfp_nbsecrets.local import run_local
+            from kfp_nbsecrets.local_run import run_local
 
             return run_local(pipeline, arguments=arguments, source=args.source)
         from kfp_nbsecrets.check import CheckUnavailable, PreRunCheckError

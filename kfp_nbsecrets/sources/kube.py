@@ -12,7 +12,6 @@ import datetime
 import json
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from kfp_nbsecrets.sources import (
@@ -25,8 +24,6 @@ from kfp_nbsecrets.sources import (
     SourceUnavailable,
 )
 
-SERVICE_ACCOUNT_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-DEFAULT_KUBECONFIG = "~/.kube/config"
 PAGE_SIZE = 500
 MAX_LIST_RESTARTS = 3
 
@@ -97,73 +94,15 @@ class KubernetesSource(SecretSource):
     ) -> None:
         from kubernetes import client
 
+        from kfp_nbsecrets.sources import kubeconfig
+
         self.timeout = float(timeout)
         self.page_size = int(page_size)
-        configuration = client.Configuration()
-        if in_cluster is None:
-            in_cluster = config_file is None and self._kubeconfig_path() is None and bool(
-                os.environ.get("KUBERNETES_SERVICE_HOST")
-            )
-        if in_cluster:
-            self._origin = "in-cluster service account"
-            default_namespace = self._load_in_cluster(configuration)
-        else:
-            default_namespace = self._load_kubeconfig(configuration, config_file, context)
-        configuration.retries = False
+        configuration, default_namespace, self._origin = kubeconfig.load(
+            config_file=config_file, context=context, in_cluster=in_cluster)
         self.namespace = namespace or default_namespace or "default"
         self.host = configuration.host
         self._api = client.CoreV1Api(client.ApiClient(configuration))
-
-    @staticmethod
-    def _kubeconfig_path() -> str | None:
-        path = os.environ.get("KUBECONFIG") or DEFAULT_KUBECONFIG
-        existing = [p for p in path.split(os.pathsep) if p and os.path.exists(os.path.expanduser(p))]
-        return os.pathsep.join(existing) or None
-
-    def _load_kubeconfig(self, configuration: Any, config_file: Any, context: str | None) -> str | None:
-        from kubernetes import config
-
-        path = os.fspath(config_file) if config_file is not None else self._kubeconfig_path()
-        if path is None:
-            raise SourceUnavailable(
-                "no kubeconfig found (looked at $KUBECONFIG and ~/.kube/config) and not inside a pod;"
-                " point KUBECONFIG at one, or use the local store (source 'local')"
-            )
-        self._origin = f"kubeconfig {path}"
-        try:
-            contexts, current = config.list_kube_config_contexts(config_file=path)
-            chosen = next((c for c in contexts if c.get("name") == context), None) if context else current
-            if context and chosen is None:
-                names = [c.get("name") for c in contexts]
-                raise SourceUnavailable(
-                    f"context {context!r} not found in {self._origin}; use one of {names}"
-                )
-            config.load_kube_config(
-                config_file=path, context=context, client_configuration=configuration, persist_config=False
-            )
-        except config.ConfigException as exc:
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise SourceUnavailable(f"cannot load {self._origin}: {first_line}") from None
-        except OSError as exc:
-            raise SourceUnavailable(f"cannot read {self._origin}: {exc.strerror or exc}") from None
-        if chosen:
-            self._origin += f", context {chosen.get('name')!r}"
-        return ((chosen or {}).get("context") or {}).get("namespace")
-
-    @staticmethod
-    def _load_in_cluster(configuration: Any) -> str | None:
-        from kubernetes import config
-
-        try:
-            config.load_incluster_config(client_configuration=configuration)
-        except config.ConfigException as exc:
-            raise SourceUnavailable(
-                f"cannot load the in-cluster service account configuration: {exc}"
-            ) from None
-        try:
-            return SERVICE_ACCOUNT_NAMESPACE_FILE.read_text().strip() or None
-        except OSError:
-            return None
 
     def describe(self) -> str:
         return f"Kubernetes API {self.host} ({self._origin})"

@@ -151,7 +151,7 @@ for name, outputs in (("team-a-db", outputs_a), ("team-b-db", outputs_b)):
 
 # %%
 %%capture run_c_log
-from kfp_nbsecrets.local import LocalRunSecretError
+from kfp_nbsecrets.local_run import LocalRunSecretError
 
 try:
     kfp_nbsecrets.run_local(quickstart, arguments={"db_secret": "team-c-db"})

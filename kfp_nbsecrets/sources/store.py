@@ -23,9 +23,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from kfp_nbsecrets.errors import InvalidSecretKeyError, InvalidSecretNameError
 from kfp_nbsecrets.rules import secret_key_problem, secret_name_problem
 from kfp_nbsecrets.sources import (
     InsecureStoreError,
+    InvalidValueError,
     SecretInfo,
     SecretNotFound,
     SecretSource,
@@ -57,7 +59,7 @@ def _as_bytes(value: object, name: str, key: str) -> bytes:
         return value
     if isinstance(value, str):
         return value.encode()
-    raise TypeError(
+    raise InvalidValueError(
         f"the value of key {key!r} of secret {name!r} must be str or bytes, not {type(value).__name__}"
     )
 
@@ -65,14 +67,14 @@ def _as_bytes(value: object, name: str, key: str) -> bytes:
 def _check_name(name: str) -> None:
     problem = secret_name_problem(name) if isinstance(name, str) else f"secret name {name!r} is not a string"
     if problem:
-        raise ValueError(problem)
+        raise InvalidSecretNameError(problem)
 
 
 def _check_keys(keys: Iterable[str]) -> None:
     for key in keys:
         problem = secret_key_problem(key)
         if problem:
-            raise ValueError(problem)
+            raise InvalidSecretKeyError(problem)
 
 
 class _Document:
@@ -353,7 +355,7 @@ class LocalStore(SecretSource):
         _check_name(name)
         _check_keys(keys)
         if not keys:
-            raise ValueError(f"give at least one key name for secret {name!r}")
+            raise InvalidSecretKeyError(f"give at least one key name for secret {name!r}")
         values = {key: prompt(f"Value of {key!r} for secret {name!r} (hidden): ") for key in keys}
         return self.add(name, values, **options)
 

@@ -13,7 +13,7 @@ from kfp_nbsecrets.sources import (
     SourceError,
     StoreFormatError,
 )
-from kfp_nbsecrets.sources.local import LocalStore, default_store_dir
+from kfp_nbsecrets.sources.store import LocalStore, default_store_dir
 
 
 @pytest.fixture

@@ -1,36 +1,5 @@
-"""Local runs (``kfp.local``) that honour the pipeline's Kubernetes secrets.
-
-``kfp.local`` ignores all Kubernetes platform config: a task that expects ``DB_PASSWORD`` runs
-without it and nothing warns. :func:`run_local` runs a pipeline with ``kfp.local`` and injects
-every ``secretAsEnv`` / ``secretAsVolume`` binding the way the KFP backend driver would.
-
-The seam
---------
-Both ``kfp.local`` orchestrators (the plain DAG runner and the control-flow one, used for
-conditions, loops, nested pipelines and exit handlers) start every container task through
-``kfp.local.orchestrator.task_executor.execute_single_task(task_name, task_spec, ..., executors,
-io_store, ..., runner, ...)``, looked up as a module attribute at call time. That call is the
-only place that has both the task's executor label (which keys the pipeline's platform spec) and
-``io_store``, the scope of the DAG that contains the task (its inputs, including loop items and
-values threaded into sub-DAGs, and the outputs of upstream tasks). :func:`inject_secrets`
-replaces that one function for the duration of a run and puts it back afterwards, also on error.
-
-The wrapper resolves each secret name in ``io_store`` at the moment the task starts, reads the
-values from the configured :mod:`kfp_nbsecrets.sources` source and then calls the original
-function with a *copy* of the task's executor spec:
-
-* env bindings become ``env`` entries of the copied container spec, which ``kfp.local`` passes as
-  the ``env`` of the task's process only (never ``os.environ`` of this process, never a command
-  line; ``kfp.local`` logs neither);
-* volume bindings are files (0600) in a private temp dir (0700). With the SubprocessRunner the
-  task's command is prefixed with ``bwrap`` (bubblewrap), which gives the task a private mount
-  namespace where that dir is bind-mounted read-only at the mount path; its arguments are read
-  from a file in the private dir, so no path or value reaches a command line that ``kfp.local``
-  might log. With the DockerRunner the dir is bind-mounted into the container instead.
-
-Local caching is turned off for tasks that receive secrets (the cache key would hash the env).
-The temp dir is removed when the task ends, also on failure and on KeyboardInterrupt.
-"""
+"""The kfp.local hook: each task of a local run receives its Kubernetes secrets as it starts (see the
+package docstring)."""
 
 from __future__ import annotations
 
@@ -41,7 +10,6 @@ import inspect
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import warnings
@@ -49,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kfp_nbsecrets import refs, rules
+from kfp_nbsecrets.errors import KfpNbSecretsError, NotAPipelineError
+from kfp_nbsecrets.local_run import sandbox
 from kfp_nbsecrets.sources import (
     MissingKeysError,
     SecretNotFound,
@@ -60,10 +30,9 @@ from kfp_nbsecrets.sources import (
 logger = logging.getLogger(__name__)
 
 TEMP_PREFIX = "kfp-nbsecrets-"
-_BWRAP_INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)"
 
 
-class LocalRunSecretError(RuntimeError):
+class LocalRunSecretError(KfpNbSecretsError, RuntimeError):
     """A secret binding of a local run could not be honoured; the task did not start.
 
     The message is one line and names the task, the secret and the key, never a value.
@@ -153,88 +122,6 @@ class _Fail(Exception):
     def __init__(self, error: LocalRunSecretError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-# --------------------------------------------------------------------------------------------
-# private mount namespace (bubblewrap)
-
-_sandbox_lock = threading.Lock()
-_sandbox_problem: list[str | None] = []  # cached probe result: [None] works, [text] why not
-
-
-def sandbox_problem() -> str | None:
-    """Why secret volumes cannot be mounted for SubprocessRunner tasks here (None: they can).
-
-    Needs the ``bwrap`` program (Debian package ``bubblewrap``) and mount namespaces: as root
-    they always work; as another user bwrap uses an unprivileged user namespace, which some
-    hardened kernels or containers disable.
-    """
-    with _sandbox_lock:
-        if not _sandbox_problem:
-            _sandbox_problem.append(_probe_sandbox())
-        return _sandbox_problem[0]
-
-
-def _probe_sandbox() -> str | None:
-    if os.name != "posix" or not os.path.isdir("/proc/self/ns"):
-        return "secret volumes need Linux mount namespaces, which this system does not have"
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return f"the 'bwrap' program is not installed; {_BWRAP_INSTALL_HINT}"
-    try:
-        done = subprocess.run([bwrap, "--dev-bind", "/", "/", "--", "true"], capture_output=True,
-                              text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"'bwrap' cannot be started ({type(exc).__name__})"
-    if done.returncode != 0:
-        why = (done.stderr or "").strip().splitlines()[-1:] or ["unknown error"]
-        return (f"'bwrap' cannot create a private mount namespace here ({why[0]}); run as root or"
-                f" enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)")
-    return None
-
-
-def _real_target(mount_path: str) -> str:
-    return os.path.realpath(rules.normalize_mount_path(mount_path))
-
-
-def bwrap_arguments(mounts: list[tuple[str, str]], cwd: str) -> list[str]:
-    """bwrap options that show the host file system as it is, plus each (source dir, mount path).
-
-    The new root is a tmpfs; every directory on the way to a mount path is a tmpfs directory
-    whose entries are bind mounts of the host's, so a missing mount path is created in the
-    sandbox only, never on the host, and everything else stays where the task expects it.
-    """
-    targets = {_real_target(path): source for source, path in mounts}
-    mirrored = {"/"}
-    for target in targets:
-        parent = os.path.dirname(target)
-        while True:
-            if os.path.isdir(parent):
-                mirrored.add(parent)
-            if parent == "/":
-                break
-            parent = os.path.dirname(parent)
-    args = ["--die-with-parent"]
-    for directory in sorted(mirrored, key=lambda path: (path.count("/"), path)):
-        if directory != "/":
-            args += ["--dir", directory]
-        try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-        except OSError as exc:
-            raise ValueError(
-                f"cannot list {directory!r} to build the mount namespace ({exc.strerror})") from None
-        for entry in entries:
-            if entry.path in mirrored or entry.path in targets:
-                continue
-            if entry.is_symlink():
-                args += ["--symlink", os.readlink(entry.path), entry.path]
-            else:
-                args += ["--dev-bind", entry.path, entry.path]
-    for target in sorted(targets, key=lambda path: (path.count("/"), path)):
-        args += ["--ro-bind", targets[target], target]
-    if os.path.isdir(cwd):
-        args += ["--chdir", cwd]
-    return args
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,7 +251,7 @@ class _Run:
         if problem := rules.mount_path_problem(path):
             raise _Fail(LocalRunSecretError(f"task {task!r}: secret {name!r}: {problem}",
                                             task=task, secret=name))
-        if _real_target(path) == "/":
+        if sandbox.real_target(path) == "/":
             raise _Fail(LocalRunSecretError(f"task {task!r}: secret {name!r} cannot be mounted at '/'",
                                             task=task, secret=name))
         values = self._read(task, name, binding, None, f"to mount at {path!r}")
@@ -413,10 +300,10 @@ def _patched_call(run: _Run, original: Any, signature: inspect.Signature, args: 
             prepared = run.prepare(task, label, params["io_store"])
             sandboxed = bool(prepared.volumes) and isinstance(runner, config.SubprocessRunner)
             if sandboxed:
-                problem = sandbox_problem()
+                problem = sandbox.sandbox_problem()
                 if problem is None:
                     try:
-                        options = bwrap_arguments(prepared.volumes, os.getcwd())
+                        options = sandbox.bwrap_arguments(prepared.volumes, os.getcwd())
                     except ValueError as exc:
                         problem = str(exc)
                 if problem:
@@ -434,9 +321,9 @@ def _patched_call(run: _Run, original: Any, signature: inspect.Signature, args: 
         new_task_spec = copy.deepcopy(task_spec)
         new_task_spec.caching_options.enable_cache = False
         if sandboxed:
-            _wrap_command(executor, prepared, options)
+            sandbox.wrap_command(executor, prepared.tempdir, options)
         elif prepared.volumes:
-            runner = _docker_runner_with_mounts(runner, prepared)
+            runner = sandbox.docker_runner_with_mounts(runner, prepared.volumes)
         executors[label] = executor
         params.update(executors=executors, task_spec=new_task_spec, runner=runner)
         return original(*bound.args, **bound.kwargs)
@@ -444,31 +331,16 @@ def _patched_call(run: _Run, original: Any, signature: inspect.Signature, args: 
         _remove(prepared)
 
 
-def _wrap_command(executor: Any, prepared: _Prepared, options: list[str]) -> None:
-    """Prefix the task's command with bwrap; its options come from a file in the private dir."""
-    args_file = os.path.join(prepared.tempdir, "bwrap.args")
-    fd = os.open(args_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(b"".join(os.fsencode(option) + b"\0" for option in options))
-    original = list(executor.container.command)
-    del executor.container.command[:]
-    # sh opens the file on fd 3 and execs bwrap, which reads its options from that fd.
-    executor.container.command.extend(
-        ["sh", "-c", 'exec bwrap --args 3 -- "$@" 3<"$0"', args_file, *original])
+def _platform_spec_of(pipeline: Any) -> Any:
+    from kfp.dsl.graph_component import GraphComponent
 
-
-def _docker_runner_with_mounts(runner: Any, prepared: _Prepared) -> Any:
-    """A copy of a DockerRunner that bind-mounts the private dirs read-only (docker-py ``mounts``)."""
-    import docker  # present whenever a DockerRunner could be built
-
-    runner = copy.copy(runner)
-    runner.container_run_args = dict(runner.container_run_args)
-    mounts = list(runner.container_run_args.get("mounts") or [])
-    for source, path in prepared.volumes:
-        mounts.append(docker.types.Mount(target=rules.normalize_mount_path(path), source=source,
-                                         type="bind", read_only=True))
-    runner.container_run_args["mounts"] = mounts
-    return runner
+    if not isinstance(pipeline, GraphComponent):
+        raise NotAPipelineError(
+            f"run_local expects a pipeline (a function decorated with @dsl.pipeline), got"
+            f" {type(pipeline).__name__}; a single component has no Kubernetes config, run it with"
+            f" kfp.local directly"
+        )
+    return pipeline.platform_spec
 
 
 _patch_lock = threading.Lock()
@@ -504,89 +376,3 @@ def inject_secrets(pipeline: Any, source: str | SecretSource | None = None) -> I
     finally:
         task_executor.execute_single_task = original
         _patch_lock.release()
-
-
-def _platform_spec_of(pipeline: Any) -> Any:
-    from kfp.dsl.graph_component import GraphComponent
-
-    if not isinstance(pipeline, GraphComponent):
-        raise TypeError(
-            f"run_local expects a pipeline (a function decorated with @dsl.pipeline), got"
-            f" {type(pipeline).__name__}; a single component has no Kubernetes config, run it with"
-            f" kfp.local directly"
-        )
-    return pipeline.platform_spec
-
-
-@contextlib.contextmanager
-def _local_config(runner: Any, pipeline_root: str | None) -> Iterator[None]:
-    """kfp.local initialised with ``runner`` / ``pipeline_root``; the previous config is restored."""
-    from kfp import local
-    from kfp.local import cache, config
-
-    previous = config.LocalExecutionConfig.instance
-    if previous is not None and runner is None and pipeline_root is None:
-        yield
-        return
-    kwargs: dict[str, Any] = {}
-    if previous is not None:
-        kwargs = {"raise_on_error": previous.raise_on_error,
-                  "enable_caching": getattr(previous, "enable_caching", False),
-                  "cache_root": getattr(previous, "cache_root", None)}
-    local.init(
-        runner=runner if runner is not None else (previous.runner if previous else local.SubprocessRunner()),
-        pipeline_root=pipeline_root if pipeline_root is not None else (
-            previous.pipeline_root if previous else "./local_outputs"),
-        **kwargs,
-    )
-    try:
-        yield
-    finally:
-        current = config.LocalExecutionConfig.instance
-        if current is not None and current.workspace_root and os.path.isdir(current.workspace_root):
-            shutil.rmtree(current.workspace_root, ignore_errors=True)
-        config.LocalExecutionConfig.instance = previous
-        cache.reset_local_cache_singleton()
-
-
-def run_local(
-    pipeline: Any,
-    arguments: Mapping[str, Any] | None = None,
-    source: str | SecretSource | None = None,
-    runner: Any = None,
-    pipeline_root: str | None = None,
-) -> dict[str, Any]:
-    """Run ``pipeline`` with ``kfp.local``, its Kubernetes secrets injected; returns its outputs.
-
-    ``source``: where values come from (default: the configured source, see
-    :func:`kfp_nbsecrets.sources.get_source`). ``runner`` / ``pipeline_root``: as for
-    ``kfp.local.init`` (used for this run only); without them the current ``kfp.local`` config is
-    used, or ``SubprocessRunner()`` and ``./local_outputs`` when kfp.local is not initialised.
-
-    Raises LocalRunSecretError when a secret binding cannot be honoured (the task does not start;
-    with ``raise_on_error=False`` in kfp.local the error is logged and ``{}`` is returned), and
-    RuntimeError for ordinary task failures, as ``kfp.local`` does.
-    """
-    arguments = dict(arguments or {})
-    with _local_config(runner, pipeline_root), inject_secrets(pipeline, source) as run:
-        try:
-            task = pipeline(**arguments)
-        except RuntimeError as exc:
-            if run.failures:
-                raise run.failures[0] from exc
-            raise
-        if run.failures:
-            logger.error("local run of %r failed: %s", getattr(pipeline, "name", "pipeline"),
-                         run.failures[0])
-            return {}
-    return dict(task.outputs or {}) if hasattr(task, "outputs") else {}
-
-
-__all__ = [
-    "LocalRunSecretError",
-    "bindings_by_executor",
-    "bwrap_arguments",
-    "inject_secrets",
-    "run_local",
-    "sandbox_problem",
-]

@@ -1,0 +1,43 @@
+"""Errors of secret sources: one line each, never holding a value."""
+
+from kfp_nbsecrets.errors import KfpNbSecretsError
+
+
+class SourceError(KfpNbSecretsError):
+    """Base of all errors raised by secret sources; messages are one line and never hold a value."""
+
+
+class SecretNotFound(SourceError):
+    """The secret does not exist in the source."""
+
+
+class MissingKeysError(SourceError):
+    """The secret exists but lacks some of the requested keys."""
+
+
+class NamespaceNotFound(SourceError):
+    """The Kubernetes namespace does not exist."""
+
+
+class AccessDenied(SourceError):
+    """The credentials are missing, expired, or not allowed (RBAC) to do this."""
+
+
+class SourceUnavailable(SourceError):
+    """The source cannot be reached or loaded: no kubeconfig, connection refused, timeout, TLS failure."""
+
+
+class InsecureStoreError(SourceError):
+    """A local store file or directory is readable by other users or owned by someone else."""
+
+
+class StoreFormatError(SourceError):
+    """A local store file (or a file to import) is not a valid Secret manifest or dotenv file."""
+
+
+class ValuesNotSerializable(SourceError, TypeError):
+    """Secret values were about to be pickled (they are read again where they are needed instead)."""
+
+
+class InvalidValueError(SourceError, TypeError):
+    """A secret value given to a source is neither str nor bytes."""

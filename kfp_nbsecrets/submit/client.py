@@ -1,0 +1,128 @@
+"""A bounded ``kfp.Client``: connection set-up as KFP users do it, read retries with backoff, run links."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kfp_nbsecrets.submit.errors import SubmitError, _retryable, translate
+
+DEFAULT_TIMEOUT = 30.0
+READ_ATTEMPTS = 4
+RUN_DETAILS_PATH = "/#/runs/details/"
+IN_CLUSTER_UI_PREFIX = "/pipeline"
+
+
+@dataclass
+class Backoff:
+    """Delays between polls or read retries: ``initial`` doubling (``factor``) up to ``maximum``."""
+
+    initial: float = 1.0
+    maximum: float = 15.0
+    factor: float = 2.0
+
+    def delays(self):
+        delay = self.initial
+        while True:
+            yield delay
+            delay = min(self.maximum, delay * self.factor)
+
+
+def _read(call: Callable[[], Any], what: str, host: str | None, backoff: Backoff,
+          stop: threading.Event | None = None, attempts: int = READ_ATTEMPTS) -> Any:
+    """An idempotent read, retried on 5xx, timeouts and connection errors (never on 4xx)."""
+    delays = backoff.delays()
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as raw:  # noqa: BLE001 - translated below
+            error = translate(raw, what, host)
+            if not _retryable(error) or attempt == attempts:
+                raise error from None
+        delay = next(delays)
+        if stop is not None:
+            if stop.wait(delay):
+                raise SubmitError(f"{what}: stopped")
+        else:
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _client_class():
+    import kfp
+
+    class Client(kfp.Client):
+        """``kfp.Client`` with bounded requests: no urllib3 retries (a POST is sent once), one-line errors
+        and a health probe that retries with backoff instead of five fixed 5 s sleeps."""
+
+        _nbsecrets_timeout: float = DEFAULT_TIMEOUT
+        _nbsecrets_backoff: Backoff = Backoff(0.5, 4.0)
+
+        def _load_config(self, *args: Any, **kwargs: Any):
+            config = super()._load_config(*args, **kwargs)
+            config.retries = False
+            return config
+
+        def get_kfp_healthz(self, sleep_duration: int = 5):
+            host = self._existing_config.host if hasattr(self, "_existing_config") else None
+            return _read(lambda: self._healthz_api.healthz_service_get_healthz(
+                _request_timeout=self.request_timeout()), "the KFP health check", host,
+                self._nbsecrets_backoff)
+
+        def request_timeout(self) -> tuple[float, float]:
+            return (min(10.0, self._nbsecrets_timeout), self._nbsecrets_timeout)
+
+    return Client
+
+
+def connect(host: str | None = None, *, namespace: str | None = None, existing_token: str | None = None,
+            cookies: str | None = None, ui_host: str | None = None, kube_context: str | None = None,
+            verify_ssl: bool | None = None, timeout: float = DEFAULT_TIMEOUT,
+            backoff: Backoff | None = None) -> Any:
+    """A ``kfp.Client`` (subclass) configured the way KFP users set it up.
+
+    ``host`` defaults to ``KF_PIPELINES_ENDPOINT``, then kfp's in-cluster / kubeconfig defaults. Auth:
+    ``existing_token``, else the service-account token file ``KF_PIPELINES_SA_TOKEN_PATH`` when it exists
+    (as in Kubeflow notebooks), else none; ``cookies`` is a Cookie header (e.g. an auth session cookie).
+    """
+    import kfp.client as kfp_client
+    from kfp.client import client as client_module
+
+    token_path = os.environ.get(kfp_client.KF_PIPELINES_SA_TOKEN_ENV) or kfp_client.KF_PIPELINES_SA_TOKEN_PATH
+    credentials = None
+    if not existing_token and token_path and os.path.isfile(token_path):
+        from kfp.client.set_volume_credentials import ServiceAccountTokenVolumeCredentials
+
+        credentials = ServiceAccountTokenVolumeCredentials(token_path)
+    cls = _client_class()
+    cls._nbsecrets_timeout = float(timeout)
+    if backoff is not None:
+        cls._nbsecrets_backoff = backoff
+    target = host or os.environ.get(client_module.KF_PIPELINES_ENDPOINT_ENV)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            client = cls(host=host, namespace=namespace or "kubeflow", existing_token=existing_token or None,
+                         cookies=cookies or None, ui_host=ui_host, kube_context=kube_context,
+                         credentials=credentials, verify_ssl=verify_ssl)
+    except Exception as error:  # noqa: BLE001
+        raise translate(error, "connecting to the KFP API", target) from None
+    client._nbsecrets_host = client._existing_config.host
+    client._nbsecrets_ui_host = ui_host
+    return client
+
+
+def run_url(client: Any, run_id: str) -> str:
+    """The run's page in the KFP UI: absolute for an external host, relative (behind the Kubeflow
+    dashboard) in-cluster."""
+    ui = (os.environ.get("KF_PIPELINES_UI_ENDPOINT") or getattr(client, "_nbsecrets_ui_host", None)
+          or getattr(client, "_uihost", None) or "")
+    if ui and ".svc" not in ui:
+        prefix = ui if ui.startswith(("http://", "https://")) else "http://" + ui
+        return prefix.rstrip("/") + RUN_DETAILS_PATH + run_id
+    return IN_CLUSTER_UI_PREFIX + RUN_DETAILS_PATH + run_id

@@ -1,0 +1,104 @@
+"""The version-skew guard: secret features an older KFP backend rejects, refused or rewritten on request."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kfp_nbsecrets import ir
+from kfp_nbsecrets.errors import ConfigurationError
+from kfp_nbsecrets.submit.errors import VersionSkewError
+
+SECRET_NAME_PARAMETER_SINCE = (2, 5, 0)
+OPTIONAL_ENV_SINCE = (2, 15, 0)
+
+
+@dataclass(frozen=True)
+class SkewIssue:
+    """One secret entry the configured backend would reject."""
+
+    executor: str
+    kind: str
+    feature: str
+    fixable: bool
+    message: str
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    match = re.fullmatch(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+.].*)?\s*", str(text))
+    if not match:
+        raise ConfigurationError(f"backend version {text!r} is not like '2.14.3';"
+                                 f" set it as MAJOR.MINOR.PATCH")
+    return int(match[1]), int(match[2]), int(match[3] or 0)
+
+
+def _entries(compiled: ir.CompiledPipeline):
+    executors = compiled.platform_spec.get("platforms", {}).get("kubernetes", {})
+    for label, config in sorted(executors.get("deploymentSpec", {}).get("executors", {}).items()):
+        for kind, key in (("env", "secretAsEnv"), ("volume", "secretAsVolume")):
+            for entry in config.get(key, []) or []:
+                yield label, kind, entry
+
+
+def version_skew(pipeline: Any, backend_version: str | None) -> list[SkewIssue]:
+    """The secret entries a backend of ``backend_version`` rejects (none when the version is not set)."""
+    if not backend_version:
+        return []
+    version = parse_version(backend_version)
+    compiled = pipeline if isinstance(pipeline, ir.CompiledPipeline) else ir.load(pipeline)
+    issues = []
+    for label, kind, entry in _entries(compiled):
+        parameter = entry.get("secretNameParameter")
+        if parameter is not None and version < SECRET_NAME_PARAMETER_SINCE:
+            constant = (parameter.get("runtimeValue") or {}).get("constant")
+            literal = isinstance(constant, str) and constant
+            if literal:
+                message = (f"{label}: backend {backend_version} (< 2.5.0) rejects 'secretNameParameter'"
+                           f" (KFP #11935); the name {constant!r} is literal, so it can be sent as the"
+                           f" deprecated 'secretName' only: pass legacy_secret_name=True"
+                           f" (magic: --legacy-secret-name)")
+            else:
+                source = ", ".join(f"{k}" for k in parameter) or "an expression"
+                message = (f"{label}: backend {backend_version} (< 2.5.0) cannot take a secret name from a"
+                           f" parameter or task output ({source}); upgrade the backend to 2.5.0 or later,"
+                           f" or use a literal secret name")
+            issues.append(SkewIssue(label, kind, "secretNameParameter", bool(literal), message))
+        if kind == "env" and "optional" in entry and version < OPTIONAL_ENV_SINCE:
+            if entry["optional"]:
+                message = (f"{label}: backend {backend_version} (< 2.15.0) rejects 'optional' on env secrets"
+                           f" (KFP #12495); drop it (the secret becomes required) with drop_optional=True"
+                           f" (magic: --drop-optional), or upgrade the backend")
+            else:
+                message = (f"{label}: 'optional: false' is dropped for backend {backend_version}"
+                           f" (same meaning)")
+            issues.append(SkewIssue(label, kind, "optional", True, message))
+    return issues
+
+
+def apply_version_compat(pipeline: Any, backend_version: str | None, *, legacy_secret_name: bool = False,
+                         drop_optional: bool = False) -> ir.CompiledPipeline:
+    """A copy of the pipeline the backend accepts; raises VersionSkewError for what cannot be sent.
+
+    Rewrites only what was asked for: ``legacy_secret_name`` keeps a literal name as the deprecated
+    ``secretName`` and drops ``secretNameParameter``; ``drop_optional`` drops ``optional`` from env
+    secrets (they become required). ``optional: false`` is always dropped (same meaning).
+    """
+    compiled = copy.deepcopy(pipeline) if isinstance(pipeline, ir.CompiledPipeline) else ir.load(pipeline)
+    issues = version_skew(compiled, backend_version)
+    refused = [i for i in issues if not i.fixable
+               or (i.feature == "secretNameParameter" and not legacy_secret_name)
+               or (i.feature == "optional" and not drop_optional and "optional: false" not in i.message)]
+    if refused:
+        raise VersionSkewError(f"refusing to submit {compiled.name!r}: "
+                               + "; ".join(i.message for i in refused))
+    if not issues:
+        return compiled
+    version = parse_version(str(backend_version))
+    for _label, kind, entry in _entries(compiled):
+        if "secretNameParameter" in entry and version < SECRET_NAME_PARAMETER_SINCE:
+            entry["secretName"] = entry.pop("secretNameParameter")["runtimeValue"]["constant"]
+        if kind == "env" and "optional" in entry and version < OPTIONAL_ENV_SINCE:
+            entry.pop("optional")
+    return compiled
