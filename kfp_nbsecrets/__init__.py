@@ -21,7 +21,7 @@ _LAZY = {
     "use_secret_as_env": "kfp_nbsecrets.attach",
     "use_secret_as_volume": "kfp_nbsecrets.attach",
     "run_local": "kfp_nbsecrets.local_run",
-    "inspect": "kfp_nbsecrets.ir",
+    "read_pipeline": "kfp_nbsecrets.ir",
     "preview": "kfp_nbsecrets.display",
     "IR_MIME_TYPE": "kfp_nbsecrets.display",
 }

@@ -20,17 +20,8 @@ from kfp.dsl import PipelineTask, pipeline_channel, pipeline_context
 from kfp.dsl.for_loop import LoopArgumentVariable
 from kfp.dsl.graph_component import GraphComponent
 
-from kfp_nbsecrets import refs, rules
-from kfp_nbsecrets.errors import (
-    ChannelError,
-    InvalidEnvError,
-    InvalidMountError,
-    InvalidSecretNameError,
-    NotATaskError,
-    SecretBindingError,
-    TemplateError,
-    did_you_mean,
-)
+from kfp_nbsecrets import refs, validate
+from kfp_nbsecrets.errors import ChannelError, NotATaskError, TemplateError, did_you_mean
 
 SecretName = str | pipeline_channel.PipelineParameterChannel
 
@@ -52,8 +43,9 @@ def use_secret_as_env(
     """
     _require_container_task(task)
     name = _checked_secret_name(task, secret_name, volume=False)
-    mapping = _checked_env_mapping(task, secret_key_to_env)
-    _require_bool(optional, "optional")
+    mapping = validate.env_mapping(secret_key_to_env, "secret_key_to_env")
+    validate.env_free(_kubernetes_config(task), task.container_spec.env or {}, mapping, task.name)
+    validate.optional_flag(optional)
     return _apply(task, name, keep_cache,
                   lambda: kubernetes.use_secret_as_env(task, name, mapping, optional))
 
@@ -73,9 +65,9 @@ def use_secret_as_volume(
     """
     _require_container_task(task)
     name = _checked_secret_name(task, secret_name, volume=True)
-    _check_mount_path(task, mount_path)
-    _check_not_mounted_twice(task, name)
-    _require_bool(optional, "optional")
+    validate.mount_path(mount_path)
+    validate.mount_free(_kubernetes_config(task), mount_path, _name_parameter(name), task.name)
+    validate.optional_flag(optional)
     return _apply(task, name, keep_cache,
                   lambda: kubernetes.use_secret_as_volume(task, name, mount_path, optional))
 
@@ -111,55 +103,11 @@ def _require_container_task(task: object) -> None:
         )
 
 
-def _require_bool(value: object, what: str) -> None:
-    if not isinstance(value, bool):
-        raise SecretBindingError(f"{what} must be True or False, got {value!r}")
+def _kubernetes_config(task: PipelineTask) -> dict:
+    return task.platform_config.get("kubernetes", {})
 
 
-def _checked_env_mapping(task: PipelineTask, secret_key_to_env: object) -> dict[str, str]:
-    mapping = rules.checked_env_mapping(secret_key_to_env, "secret_key_to_env")
-    taken = _env_names_on(task)
-    for key, env in mapping.items():
-        if env in taken:
-            raise InvalidEnvError(
-                f"env var {env!r} is already set on task {task.name!r} ({taken[env]}); choose"
-                f" another env var name for key {key!r}"
-            )
-    return mapping
-
-
-def _env_names_on(task: PipelineTask) -> dict[str, str]:
-    """Env var names already set on the task, each with where it comes from."""
-    taken = {name: "by set_env_variable" for name in (task.container_spec.env or {})}
-    taken.update(rules.platform_env_names(task.platform_config.get("kubernetes", {})))
-    return taken
-
-
-def _check_mount_path(task: PipelineTask, mount_path: object) -> None:
-    if problem := rules.mount_path_problem(mount_path):
-        raise InvalidMountError(problem)
-    wanted = rules.normalize_mount_path(mount_path)
-    for mounted, kind in rules.mount_paths(task.platform_config.get("kubernetes", {})):
-        if mounted == wanted:
-            raise InvalidMountError(
-                f"mount path {mount_path!r} is already used on task {task.name!r} by {kind};"
-                f" mount the secret at another path"
-            )
-
-
-def _check_not_mounted_twice(task: PipelineTask, name: SecretName) -> None:
-    wanted = _name_reference(name)
-    for entry in task.platform_config.get("kubernetes", {}).get("secretAsVolume", []):
-        if entry.get("secretNameParameter") == wanted or (
-                isinstance(name, str) and entry.get("secretName") == name):
-            raise InvalidMountError(
-                f"secret {_describe(name)} is already mounted on task {task.name!r} at"
-                f" {entry.get('mountPath')!r}; a pod cannot mount the same secret twice, so"
-                f" read all its files from that one path"
-            )
-
-
-def _name_reference(name: SecretName) -> dict:
+def _name_parameter(name: SecretName) -> dict:
     """The ``secretNameParameter`` kfp.kubernetes writes for ``name`` (before DAG rewriting)."""
     if isinstance(name, str):
         return refs.to_ir(refs.Literal(name))
@@ -168,28 +116,11 @@ def _name_reference(name: SecretName) -> dict:
     return refs.to_ir(refs.TaskOutput(name.task_name, name.name))
 
 
-def _describe(name: SecretName) -> str:
-    if isinstance(name, str):
-        return repr(name)
-    if name.task_name is None:
-        return f"from parameter {name.name!r}"
-    return f"from output {name.name!r} of task {name.task_name!r}"
-
-
 def _checked_secret_name(task: PipelineTask, secret_name: object, *, volume: bool) -> SecretName:
     """Validate ``secret_name``; templates become the channels they name."""
     if isinstance(secret_name, str):
-        if refs.CHANNEL_PLACEHOLDER in secret_name:
-            raise ChannelError(
-                f"secret name {secret_name!r} embeds a pipeline parameter in a string (an f-string"
-                f" or str()); KFP resolves only a whole parameter value, so pass a parameter that"
-                f" holds the full secret name, or compute the name in a component and pass"
-                f" its output"
-            )
-        ref = refs.parse(secret_name)
+        ref = validate.secret_text(secret_name, volume=volume)
         if isinstance(ref, refs.Literal):
-            if problem := rules.secret_name_problem(secret_name, volume=volume):
-                raise InvalidSecretNameError(problem)
             return secret_name
         secret_name = _channel_for_template(ref)
     if isinstance(secret_name, LoopArgumentVariable):

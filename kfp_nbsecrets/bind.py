@@ -13,18 +13,14 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from kfp_nbsecrets import ir, lint, refs, rules
+from kfp_nbsecrets import entries, ir, refs, rules, validate
 from kfp_nbsecrets.errors import (
     ChannelError,
-    InvalidEnvError,
-    InvalidMountError,
     InvalidSecretNameError,
     NotATaskError,
     SecretBindingError,
     TemplateError,
 )
-
-_KIND_KEYS = {"env": "secretAsEnv", "volume": "secretAsVolume"}
 
 
 def bind(
@@ -70,13 +66,8 @@ def unbind(pipeline: Any, task: Any, secret: str | None = None) -> Any:
     if doomed:
         _, _, label = _own_path(compiled, target.path)
         executors = compiled.kubernetes_executors()
-        config = executors[label]
-        for binding in sorted(doomed, key=lambda b: b.index, reverse=True):
-            entries = config[_KIND_KEYS[binding.kind]]
-            del entries[binding.index]
-            if not entries:
-                del config[_KIND_KEYS[binding.kind]]
-        if not config:
+        entries.remove(executors[label], [binding.entry for binding in doomed])
+        if not executors[label]:
             del executors[label]
     return _result(pipeline, compiled, None)
 
@@ -110,11 +101,10 @@ def _bind(compiled, task, secret, env, mount_path, optional, param, default, kee
     """Bind on ``compiled`` (a private copy); returns the (name, default) of an added parameter."""
     target = locate(ir.build_model(compiled), task)
     kind = _checked_kind(env, mount_path)
-    if not isinstance(optional, bool):
-        raise SecretBindingError(f"optional must be True or False, got {optional!r}")
-    mapping = rules.checked_env_mapping(env, "env") if kind == "env" else None
-    if kind == "volume" and (problem := rules.mount_path_problem(mount_path)):
-        raise InvalidMountError(problem)
+    validate.optional_flag(optional)
+    mapping = validate.env_mapping(env, "env") if kind == entries.ENV else None
+    if kind == entries.VOLUME:
+        validate.mount_path(mount_path)
     added = None
     if param is not None:
         added = _add_parameter(compiled, param, default if default is not None else secret, kind == "volume")
@@ -124,14 +114,16 @@ def _bind(compiled, task, secret, env, mount_path, optional, param, default, kee
     chain, leaf, label = _own_path(compiled, target.path)
     name_entry = _thread(compiled, chain, leaf, target, reference, root_only=param is not None)
     config = compiled.kubernetes_executors().setdefault(label, {})
-    entry = _entry(name_entry, mapping, mount_path, optional)
-    if entry in config.get(_KIND_KEYS[kind], []):
+    entry = entries.build(kind, name_entry, env=mapping, mount_path=mount_path, optional=optional)
+    if entries.contains(config, kind, entry):
         return added
-    if kind == "env":
-        _check_env_free(compiled, label, config, mapping, target.path)
+    if kind == entries.ENV:
+        container_env = [item.get("name", "") for item in
+                         compiled.executor_spec(label).get("container", {}).get("env", [])]
+        validate.env_free(config, container_env, mapping, target.path)
     else:
-        _check_mount_free(config, mount_path, name_entry, target.path)
-    config.setdefault(_KIND_KEYS[kind], []).append(entry)
+        validate.mount_free(config, mount_path, name_entry, target.path)
+    entries.append(config, kind, entry)
     if "runtimeValue" not in name_entry and not keep_cache:
         leaf.setdefault("cachingOptions", {}).pop("enableCache", None)
     return added
@@ -141,7 +133,7 @@ def _checked_kind(env: object, mount_path: object) -> str:
     if (env is None) == (mount_path is None):
         raise SecretBindingError(
             "give exactly one of env (a dict of secret key to env var) or mount_path (a directory)")
-    return "env" if env is not None else "volume"
+    return entries.ENV if env is not None else entries.VOLUME
 
 
 def _checked_reference(secret: object, volume: bool) -> refs.SecretRef:
@@ -149,15 +141,7 @@ def _checked_reference(secret: object, volume: bool) -> refs.SecretRef:
         raise InvalidSecretNameError(
             f"secret must be a secret name or a '{{{{PARAM}}}}' / '{{{{tasks.TASK.OUTPUT}}}}' template,"
             f" got {secret!r}")
-    if refs.CHANNEL_PLACEHOLDER in secret:
-        raise ChannelError(
-            f"secret name {secret!r} embeds a pipeline parameter in a string (an f-string or str());"
-            f" KFP resolves only a whole parameter value, so use '{{{{PARAM}}}}' with a parameter that"
-            f" holds the full secret name")
-    reference = refs.parse(secret)
-    if isinstance(reference, refs.Literal) and (problem := rules.secret_name_problem(secret, volume=volume)):
-        raise InvalidSecretNameError(problem)
-    return reference
+    return validate.secret_text(secret, volume=volume)
 
 
 def _add_parameter(compiled: ir.CompiledPipeline, name: object, default: object,
@@ -325,45 +309,6 @@ def _upstream(tasks: dict, name: str) -> set[str]:
                 seen.add(dependency)
                 todo.append(dependency)
     return seen
-
-
-def _entry(name_entry: dict, mapping: dict | None, mount_path: str | None, optional: bool) -> dict:
-    """A ``secretAsEnv`` / ``secretAsVolume`` entry as kfp.kubernetes writes it."""
-    entry: dict = {}
-    if mapping is not None:
-        entry["keyToEnv"] = [{"envVar": env, "secretKey": key} for key, env in mapping.items()]
-    else:
-        entry["mountPath"] = mount_path
-    entry["optional"] = optional
-    if "runtimeValue" in name_entry:
-        entry["secretName"] = name_entry["runtimeValue"]["constant"]
-    entry["secretNameParameter"] = name_entry
-    return entry
-
-
-def _check_env_free(compiled: ir.CompiledPipeline, label: str, config: dict, mapping: dict,
-                    path: str) -> None:
-    taken = dict(lint.env_names(compiled, label, config))
-    for key, name in mapping.items():
-        if name in taken:
-            raise InvalidEnvError(
-                f"env var {name!r} is already set on task {path!r} ({taken[name]}); choose another env var"
-                f" name for key {key!r}")
-
-
-def _check_mount_free(config: dict, mount_path: str, name_entry: dict, path: str) -> None:
-    wanted = rules.normalize_mount_path(mount_path)
-    for mounted, kind in rules.mount_paths(config):
-        if mounted == wanted:
-            raise InvalidMountError(
-                f"mount path {mount_path!r} is already used on task {path!r} by {kind}; mount the secret"
-                f" at another path")
-    for entry in config.get("secretAsVolume", []):
-        if entry.get("secretNameParameter") == name_entry:
-            raise InvalidMountError(
-                f"secret {refs.from_ir(entry)} is already mounted on task {path!r} at"
-                f" {entry.get('mountPath')!r}; a pod cannot mount the same secret twice, so read all its"
-                f" files from that one path")
 
 
 def _matches(binding: ir.Binding, secret: str) -> bool:

@@ -147,7 +147,7 @@ def coerce_arguments(pipeline: Any, raw: Mapping[str, str]) -> dict[str, Any]:
     Strings stay as written; integers, floats and booleans are parsed; lists and structs are JSON.
     Raises ValueError for an unknown parameter or a value that does not parse.
     """
-    model = pipeline if isinstance(pipeline, ir.PipelineModel) else ir.inspect(pipeline)
+    model = ir.read_pipeline(pipeline)
     typed: dict[str, Any] = {}
     for name, text in raw.items():
         parameter = model.parameters.get(name)
@@ -197,7 +197,7 @@ class Resolved:
 
 def resolve_run(pipeline: Any, arguments: Mapping[str, Any] | None = None) -> list[Resolved]:
     """Each env/volume secret name of the pipeline for these arguments (loop bindings give one per item)."""
-    model = pipeline if isinstance(pipeline, ir.PipelineModel) else ir.inspect(pipeline)
+    model = ir.read_pipeline(pipeline)
     arguments = dict(arguments or {})
     resolved: list[Resolved] = []
     for binding in model.bindings():
@@ -272,7 +272,7 @@ def check_run(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, sour
     """
     from kfp_nbsecrets import sources
 
-    model = pipeline if isinstance(pipeline, ir.PipelineModel) else ir.inspect(pipeline)
+    model = ir.read_pipeline(pipeline)
     arguments = dict(arguments or {})
     secret_source = sources.get_source(source) if not isinstance(source, sources.SecretSource) else source
     namespace = namespace or secret_source.namespace

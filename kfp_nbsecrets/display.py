@@ -21,37 +21,13 @@ HEADERS = ("TASK", "SECRET", "SOURCE", "ENV / MOUNT")
 
 def preview(pipeline: Any) -> PipelinePreview:
     """A display object for a pipeline from any source that :func:`kfp_nbsecrets.ir.inspect` reads."""
-    model = ir.inspect(pipeline)
+    model = ir.read_pipeline(pipeline)
     return PipelinePreview(model, lint.lint(model))
-
-
-def secret_text(source: ir.NameSource) -> str:
-    """The secret name, or the template it comes from."""
-    if source.kind == "literal":
-        return str(source.name)
-    if source.kind == "parameter":
-        return "{{" + str(source.parameter) + "}}"
-    if source.kind == "loop-item":
-        return "item of " + (secret_text(source.items) if source.items else "?")
-    if source.kind == "task-output":
-        return source.describe()
-    return "?"
-
-
-def source_text(source: ir.NameSource) -> str:
-    """What kind of value names the secret, with the parameter default."""
-    if source.kind == "parameter":
-        return f"parameter, default {source.default!r}" if source.has_default else "parameter, no default"
-    if source.kind == "loop-item" and source.items is not None and source.items.kind == "parameter":
-        return f"loop item, {source_text(source.items)}"
-    if source.kind == "unresolved":
-        return f"unresolved: {source.problem}"
-    return source.kind.replace("-", " ")
 
 
 def rows(model: ir.PipelineModel) -> list[tuple[str, str, str, str]]:
     """One (task, secret, source, env/mount) row per binding."""
-    return [(b.task, secret_text(b.source), source_text(b.source), b.target()) for b in model.bindings()]
+    return [(b.task, b.source.secret_text(), b.source.origin_text(), b.target()) for b in model.bindings()]
 
 
 def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:

@@ -2,7 +2,7 @@
 
 A pipeline is read from a ``@dsl.pipeline`` function (GraphComponent), a compiled YAML file or
 string, or the loaded documents, into a :class:`CompiledPipeline` (two plain dicts). The model
-(:func:`inspect`) walks the root DAG and every nested DAG (sub-pipelines, ``ParallelFor``,
+(:func:`read_pipeline`) walks the root DAG and every nested DAG (sub-pipelines, ``ParallelFor``,
 ``If/Elif/Else``, ``ExitHandler``) and traces each secret name to where it comes from.
 """
 
@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfp_nbsecrets import refs
+from kfp_nbsecrets import entries, refs
+from kfp_nbsecrets.errors import NotAPipelineError, PipelineSourceError
 
 PATH_SEP = "/"
 ROOT_DAG = "root"
-CHANNEL_PREFIX = "pipelinechannel--"
+CHANNEL_PREFIX = refs.CHANNEL_PREFIX
 
 
 @dataclass
@@ -78,7 +79,7 @@ class CompiledPipeline:
             pipeline_spec = json_format.ParseDict(self.pipeline_spec, pipeline_spec_pb2.PipelineSpec())
             platform_spec = json_format.ParseDict(self.platform_spec, pipeline_spec_pb2.PlatformSpec())
         except json_format.ParseError as error:
-            raise ValueError(f"not a valid compiled pipeline: {error}") from None
+            raise PipelineSourceError(f"not a valid compiled pipeline: {error}") from None
         return pipeline_spec, platform_spec
 
 
@@ -114,7 +115,7 @@ def load(source: Any) -> CompiledPipeline:
         return _from_documents([copy.deepcopy(source)], "the dict")
     if isinstance(source, (list, tuple)) and all(isinstance(doc, dict) for doc in source):
         return _from_documents([copy.deepcopy(doc) for doc in source], "the documents")
-    raise TypeError(
+    raise NotAPipelineError(
         f"cannot read a compiled pipeline from {type(source).__name__}; pass a @dsl.pipeline function,"
         f" a compiled YAML path or text, or the loaded PipelineSpec (and PlatformSpec) dicts"
     )
@@ -130,13 +131,13 @@ def _parse_yaml(text: str, where: str) -> list[dict]:
     try:
         return [doc for doc in yaml.load_all(text, Loader=_yaml_loader()) if doc is not None]
     except yaml.YAMLError as error:
-        raise ValueError(f"{where} is not valid YAML ({error.__class__.__name__}); pass compiled"
-                         f" pipeline YAML") from None
+        raise PipelineSourceError(f"{where} is not valid YAML ({error.__class__.__name__}); pass compiled"
+                                  f" pipeline YAML") from None
 
 
 def _from_documents(documents: list, where: str) -> CompiledPipeline:
     if not documents or not isinstance(documents[0], dict) or "root" not in documents[0]:
-        raise ValueError(
+        raise PipelineSourceError(
             f"{where} is not a compiled pipeline (its first document has no 'root' DAG); compile the"
             f" pipeline with kfp.compiler.Compiler().compile(...) first"
         )
@@ -200,6 +201,28 @@ class NameSource:
             return "item of " + (self.items.describe() if self.items else "?")
         return f"unresolved: {self.problem}"
 
+    def secret_text(self) -> str:
+        """The secret's name, or the template or loop it comes from (the SECRET column of tables)."""
+        if self.kind == "literal":
+            return str(self.name)
+        if self.kind == "parameter":
+            return "{{" + str(self.parameter) + "}}"
+        if self.kind == "loop-item":
+            return "item of " + (self.items.secret_text() if self.items else "?")
+        if self.kind == "task-output":
+            return self.describe()
+        return "?"
+
+    def origin_text(self) -> str:
+        """What kind of value names the secret, with the parameter default (the SOURCE column)."""
+        if self.kind == "parameter":
+            return f"parameter, default {self.default!r}" if self.has_default else "parameter, no default"
+        if self.kind == "loop-item" and self.items is not None and self.items.kind == "parameter":
+            return f"loop item, {self.items.origin_text()}"
+        if self.kind == "unresolved":
+            return f"unresolved: {self.problem}"
+        return self.kind.replace("-", " ")
+
     def to_json(self) -> dict:
         data = {"kind": self.kind, "text": self.describe()}
         for key in ("name", "parameter", "task", "output", "problem"):
@@ -216,24 +239,33 @@ class NameSource:
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """One secret entry of a task: ``kind`` is ``env``, ``volume`` or ``image-pull`` (read-only)."""
+    """One secret entry of a task, with its name traced to its source.
+
+    ``kind`` is ``env``, ``volume`` or ``image-pull`` (read-only); ``entry`` is the secret entry
+    (None for an image pull secret).
+    """
 
     task: str
     kind: str
     reference: refs.SecretRef | None
     source: NameSource
-    env: tuple[tuple[str, str], ...] = ()
-    mount_path: str | None = None
-    optional: bool = False
-    index: int = field(default=0, repr=False, compare=False)
+    entry: entries.SecretEntry | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def env(self) -> tuple[tuple[str, str], ...]:
+        return self.entry.env if self.entry else ()
+
+    @property
+    def mount_path(self) -> str | None:
+        return self.entry.mount_path if self.entry else None
+
+    @property
+    def optional(self) -> bool:
+        return self.entry.optional if self.entry else False
 
     def target(self) -> str:
-        """Where the secret lands: ``KEY->ENV`` pairs, the mount path, or ``image pull``."""
-        if self.kind == "env":
-            return ", ".join(f"{key}->{env}" for key, env in self.env)
-        if self.kind == "volume":
-            return str(self.mount_path)
-        return "image pull"
+        """Where the secret lands: ``KEY → ENV`` pairs, the mount path, or ``image pull``."""
+        return self.entry.target() if self.entry else "image pull"
 
     def to_json(self) -> dict:
         data: dict = {"task": self.task, "kind": self.kind, "source": self.source.to_json(),
@@ -308,8 +340,11 @@ class PipelineModel:
             yield from task.bindings
 
 
-def inspect(source: Any) -> PipelineModel:
-    """The model of every task and secret binding of a compiled pipeline from any source."""
+def read_pipeline(source: Any) -> PipelineModel:
+    """The model of every task and secret binding of a compiled pipeline from any source
+    (a PipelineModel is returned as it is)."""
+    if isinstance(source, PipelineModel):
+        return source
     compiled = source if isinstance(source, CompiledPipeline) else load(source)
     return build_model(compiled)
 
@@ -375,21 +410,11 @@ def _task_kind(name: str, spec: dict, component: dict, executor: dict) -> str:
 
 def _bindings(compiled: CompiledPipeline, path: str, label: str, levels: tuple[Level, ...]):
     config = compiled.platform_config(label)
-    kinds = (("env", "secretAsEnv"), ("volume", "secretAsVolume"), ("image-pull", "imagePullSecret"))
-    for kind, key in kinds:
-        for index, entry in enumerate(config.get(key, [])):
-            reference = refs.from_ir(entry)
-            yield Binding(
-                task=path,
-                kind=kind,
-                reference=reference,
-                source=resolve(levels, reference),
-                env=tuple((pair.get("secretKey", ""), pair.get("envVar", ""))
-                          for pair in entry.get("keyToEnv", [])),
-                mount_path=entry.get("mountPath"),
-                optional=bool(entry.get("optional", False)),
-                index=index,
-            )
+    for entry in entries.read(config):
+        yield Binding(path, entry.kind, entry.reference, resolve(levels, entry.reference), entry)
+    for pull in config.get("imagePullSecret", []):
+        reference = refs.from_ir(pull)
+        yield Binding(path, "image-pull", reference, resolve(levels, reference))
 
 
 def resolve(levels: tuple[Level, ...], reference: refs.SecretRef | None) -> NameSource:

@@ -59,7 +59,7 @@ class Finding:
 
 def lint(source: Any) -> list[Finding]:
     """All findings of a pipeline from any source, or of a PipelineModel, sorted by task path."""
-    model = source if isinstance(source, ir.PipelineModel) else ir.inspect(source)
+    model = ir.read_pipeline(source)
     findings: list[Finding] = []
     for task in model.tasks:
         if task.is_container:
@@ -85,8 +85,7 @@ def _task_findings(compiled: ir.CompiledPipeline, task: ir.Task) -> list[Finding
     config = compiled.platform_config(task.executor)
     found: list[Finding] = []
     for binding in task.secret_bindings():
-        entry = config["secretAsEnv" if binding.kind == "env" else "secretAsVolume"][binding.index]
-        found.extend(_name_findings(compiled, task, binding, entry))
+        found.extend(_name_findings(compiled, task, binding))
         if binding.kind == "env":
             found.extend(_env_entry_findings(task, binding))
         elif problem := rules.mount_path_problem(binding.mount_path):
@@ -96,9 +95,10 @@ def _task_findings(compiled: ir.CompiledPipeline, task: ir.Task) -> list[Finding
     return found
 
 
-def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Binding, entry: dict):
+def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Binding):
     reference, source, volume = binding.reference, binding.source, binding.kind == "volume"
-    constant = entry.get("secretNameParameter", {}).get("runtimeValue", {}).get("constant")
+    parameter = binding.entry.name_parameter
+    constant = (parameter or {}).get("runtimeValue", {}).get("constant")
     if reference is None and constant is not None:
         yield _finding("non-string-name", task, f"secret name {constant!r} is not a string",
                        "set the secret name to a string")
@@ -107,9 +107,10 @@ def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Bin
         yield _finding("no-name", task, f"a {binding.kind} secret entry names no secret",
                        "set secretNameParameter, e.g. re-attach it with kfp_nbsecrets.bind")
         return
-    if "secretNameParameter" not in entry:
+    if parameter is None:
         yield _finding("deprecated-secret-name", task,
-                       f"secret {entry['secretName']!r} is named only by the deprecated 'secretName' field",
+                       f"secret {binding.entry.raw['secretName']!r} is named only by the deprecated"
+                       f" 'secretName' field",
                        "recompile with a current kfp-kubernetes, which also writes secretNameParameter")
     if isinstance(reference, refs.Literal):
         local = list(_literal_findings(task, reference.name, volume))
@@ -192,15 +193,9 @@ def _env_entry_findings(task: ir.Task, binding: ir.Binding):
             yield _from_rule("invalid-env", task, problem)
 
 
-def env_names(compiled: ir.CompiledPipeline, executor: str | None, config: dict) -> list[tuple[str, str]]:
-    """(env var, where it is set) for every env var set on an executor."""
-    container = compiled.executor_spec(executor).get("container", {})
-    names = [(item.get("name", ""), "by set_env_variable") for item in container.get("env", [])]
-    return names + rules.platform_env_names(config)
-
-
 def _env_clashes(compiled: ir.CompiledPipeline, task: ir.Task, config: dict):
-    names = env_names(compiled, task.executor, config)
+    container = compiled.executor_spec(task.executor).get("container", {})
+    names = rules.env_settings(config, (item.get("name", "") for item in container.get("env", [])))
     counts = Counter(name for name, _ in names)
     for name in sorted(n for n, count in counts.items() if count > 1):
         where = " and ".join(origin for env, origin in names if env == name)

@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from kfp_nbsecrets.errors import TemplateError
 
 CHANNEL_PLACEHOLDER = "{{channel:"
+#: Prefix of the DAG inputs the KFP compiler adds to pass a value into a nested DAG.
+CHANNEL_PREFIX = "pipelinechannel--"
+#: The one arrow shown between a secret key and its env var (also in the JupyterLab renderer).
+ARROW = "\u2192"
 
 _TEMPLATE = re.compile(
     r"\{\{\s*(?:tasks\.(?P<task>[A-Za-z0-9][-A-Za-z0-9_]*)\.(?P<output>[A-Za-z_][A-Za-z0-9_]*)"
@@ -51,6 +55,20 @@ class TaskOutput:
 
 
 SecretRef = Literal | PipelineParam | TaskOutput
+
+
+def describe(ref: SecretRef) -> str:
+    """A reference in words, for messages: ``'db-creds'``, ``parameter 'env'``, ``output 'x' of task 't'``."""
+    if isinstance(ref, PipelineParam):
+        return f"parameter {ref.name.removeprefix(CHANNEL_PREFIX)!r}"
+    if isinstance(ref, TaskOutput):
+        return f"output {ref.output!r} of task {ref.task!r}"
+    return repr(ref.name)
+
+
+def key_to_env_text(pairs) -> str:
+    """``'password → DB_PASSWORD, user → DB_USER'`` for (secret key, env var) pairs."""
+    return ", ".join(f"{key} {ARROW} {env}" for key, env in pairs)
 
 
 def is_template(text: str) -> bool:

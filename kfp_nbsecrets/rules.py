@@ -1,7 +1,7 @@
 """Kubernetes naming rules for secret bindings, as pure checks.
 
 Each ``*_problem`` function returns ``None`` when the value is valid, or a one-line
-description of what is wrong and how to fix it. The attach functions raise with these
+description of what is wrong and how to fix it. :mod:`kfp_nbsecrets.validate` raises with these
 lines; lint and the pre-run check report them.
 """
 
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
-
-from kfp_nbsecrets.errors import InvalidEnvError, InvalidSecretKeyError
+from collections.abc import Iterable, Mapping
 
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(
@@ -102,31 +100,9 @@ def normalize_mount_path(path: str) -> str:
     return posixpath.normpath(path)
 
 
-def checked_env_mapping(mapping: object, argument: str) -> dict[str, str]:
-    """``mapping`` (secret key → env var name) as a dict, or InvalidSecretKeyError / InvalidEnvError."""
-    example = "{'password': 'DB_PASSWORD'}"
-    if not isinstance(mapping, Mapping):
-        raise InvalidEnvError(f"{argument} must be a non-empty dict of secret key to env var name, such as"
-                              f" {example}, got {type(mapping).__name__}")
-    if not mapping:
-        raise InvalidEnvError(f"{argument} is empty; it must be a non-empty dict of secret key to env var"
-                              f" name, such as {example}")
-    seen: dict[str, str] = {}
-    for key, env in mapping.items():
-        if problem := secret_key_problem(key):
-            raise InvalidSecretKeyError(problem)
-        if problem := env_name_problem(env):
-            raise InvalidEnvError(problem)
-        if env in seen:
-            raise InvalidEnvError(f"env var {env!r} is set from both key {seen[env]!r} and key {key!r};"
-                                  f" give each key its own env var name")
-        seen[env] = key
-    return dict(mapping)
-
-
-def platform_env_names(config: Mapping) -> list[tuple[str, str]]:
-    """(env var, where it is set) for every env var a Kubernetes executor config sets."""
-    names = []
+def env_settings(config: Mapping, container_env: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(env var, where it is set) for every env var of a container and its Kubernetes executor config."""
+    names = [(name, "by set_env_variable") for name in container_env]
     for kind in ENV_KINDS:
         for entry in config.get(kind, []):
             for pair in entry.get("keyToEnv", []):

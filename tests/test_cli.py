@@ -53,7 +53,7 @@ def test_attach_env_and_parameterized_mount(tmp_path, capsys):
                  "--env", "password=DB_PASSWORD", "--env", "user=DB_USER", "-o", str(out)]) == 0
     assert main(["attach", str(out), "--task", "consume", "--param", "tls_secret", "--default", "tls",
                  "--mount", "/tls", "--optional", "-o", str(out)]) == 0
-    env, volume = ir.inspect(str(out)).task("consume").secret_bindings()
+    env, volume = ir.read_pipeline(str(out)).task("consume").secret_bindings()
     assert env.env == (("password", "DB_PASSWORD"), ("user", "DB_USER"))
     assert (volume.source.parameter, volume.source.default, volume.optional) == ("tls_secret", "tls", True)
     assert main(["lint", str(out)]) == 0

@@ -25,7 +25,7 @@ def test_text_table_lists_each_binding():
     assert lines[1].split() == ["TASK", "SECRET", "SOURCE", "ENV", "/", "MOUNT"]
     assert any(line.split()[:2] == ["exit-handler-1/for-loop-2/consume-3", "item"] for line in lines)
     assert "parameter, default 'db-creds'" in text
-    assert "password->DB_PASSWORD" in text and "/secrets/out" in text
+    assert "password → DB_PASSWORD" in text and "/secrets/out" in text
     assert lines[-1].startswith("warning: ")
 
 

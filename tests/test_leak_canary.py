@@ -296,7 +296,7 @@ def test_main_flows_leak_nothing(sandbox, capfd):
             shown = display.preview(bound)
             surfaces["preview"] = json.dumps(shown._repr_mimebundle_(), default=str)
             surfaces["lint"] = "\n".join(map(str, lint.lint(bound)))
-            surfaces["inspect"] = repr(kfp_nbsecrets.inspect(bound))
+            surfaces["inspect"] = repr(kfp_nbsecrets.read_pipeline(bound))
 
             # pre-run checks against every source
             for source in (memory, store, "k8s"):

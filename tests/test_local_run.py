@@ -284,9 +284,9 @@ def test_null_parameter_skips_the_entry(source):
         task = report(label="t", env_names=["TOKEN"], mount="")
         attach.use_secret_as_env(task, secret, {"token": "TOKEN"})
 
-    bindings = hook.bindings_by_executor(pipe.platform_spec)
+    bindings = hook.entries_by_executor(pipe.platform_spec)
     (binding,) = bindings["exec-report"]
-    run = hook._Run(bindings, source)
+    run = hook._Injection(bindings, source)
     store = io.IOStore()
     store.put_parent_input("secret", None)
     assert run.resolve_name("report", binding, store) is None

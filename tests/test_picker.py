@@ -186,7 +186,7 @@ def test_task_tree_lists_container_tasks_with_nested_paths():
     picker = SecretPicker(pipeline, memory())
     assert LOOP_TASK in picker.tasks.options and IF_TASK in picker.tasks.options
     assert "exit-handler-1/inner/consume" in picker.tasks.options
-    kinds = {task.path: task.kind for task in ir.inspect(pipeline).tasks}
+    kinds = {task.path: task.kind for task in ir.read_pipeline(pipeline).tasks}
     assert all(kinds[path] == "container" for path in picker.tasks.options)
     assert "exit-handler-1" not in picker.tasks.options
 
@@ -200,7 +200,7 @@ def test_attach_binds_env_vars_to_nested_tasks_in_the_compiled_ir(tmp_path):
     picker.attach_button.click()
     assert picker.message_kind == "ok", picker.message
     assert "bound secret 'db-creds'" in picker.message
-    found = {(b.task, b.kind, str(b.reference), b.env) for b in ir.inspect(pipeline).bindings()}
+    found = {(b.task, b.kind, str(b.reference), b.env) for b in ir.read_pipeline(pipeline).bindings()}
     assert (LOOP_TASK, "env", "db-creds", (("password", "DB_PASS"), ("username", "USERNAME"))) in found
     assert (IF_TASK, "env", "db-creds", (("password", "DB_PASS"), ("username", "USERNAME"))) in found
     path = tmp_path / "p.yaml"
@@ -221,7 +221,7 @@ def test_attach_mount_optional_as_parameter():
     picker.optional.value = True
     picker.as_param.value = True
     assert picker.attach()
-    model = ir.inspect(pipeline)
+    model = ir.read_pipeline(pipeline)
     assert model.parameters["api_secret"].default == "api"
     (binding,) = model.task("consume-2").secret_bindings()
     assert (binding.kind, binding.mount_path, binding.optional, str(binding.reference)) == (

@@ -41,7 +41,7 @@ import shutil
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfp_nbsecrets.local_run.hook import LocalRunSecretError, inject_secrets
+from kfp_nbsecrets.local_run.hook import LocalRunError, LocalRunSecretError, inject_secrets
 from kfp_nbsecrets.sources import SecretSource
 
 logger = logging.getLogger(__name__)
@@ -111,4 +111,4 @@ def run_local(
     return dict(task.outputs or {}) if hasattr(task, "outputs") else {}
 
 
-__all__ = ["LocalRunSecretError", "inject_secrets", "run_local"]
+__all__ = ["LocalRunError", "LocalRunSecretError", "inject_secrets", "run_local"]

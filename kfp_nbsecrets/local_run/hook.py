@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfp_nbsecrets import refs, rules
+from kfp_nbsecrets import entries, refs, rules
+from kfp_nbsecrets.entries import SecretEntry
 from kfp_nbsecrets.errors import KfpNbSecretsError, NotAPipelineError
 from kfp_nbsecrets.local_run import sandbox
 from kfp_nbsecrets.sources import (
@@ -32,7 +33,11 @@ logger = logging.getLogger(__name__)
 TEMP_PREFIX = "kfp-nbsecrets-"
 
 
-class LocalRunSecretError(KfpNbSecretsError, RuntimeError):
+class LocalRunError(KfpNbSecretsError, RuntimeError):
+    """A local run with secrets could not be started or finished."""
+
+
+class LocalRunSecretError(LocalRunError):
     """A secret binding of a local run could not be honoured; the task did not start.
 
     The message is one line and names the task, the secret and the key, never a value.
@@ -44,24 +49,6 @@ class LocalRunSecretError(KfpNbSecretsError, RuntimeError):
         self.task = task
         self.secret = secret
         self.key = key
-
-
-@dataclasses.dataclass(frozen=True)
-class _Binding:
-    """One secretAsEnv / secretAsVolume entry of an executor's platform config."""
-
-    kind: str  # "env" or "volume"
-    ref: refs.SecretRef
-    optional: bool
-    key_to_env: tuple[tuple[str, str], ...] = ()
-    mount_path: str = ""
-
-    def describe_ref(self) -> str:
-        if isinstance(self.ref, refs.PipelineParam):
-            return f"parameter {self.ref.name!r}"
-        if isinstance(self.ref, refs.TaskOutput):
-            return f"output {self.ref.output!r} of task {self.ref.task!r}"
-        return repr(self.ref.name)
 
 
 @dataclasses.dataclass
@@ -76,44 +63,18 @@ class _Prepared:
         return f"<_Prepared env={sorted(self.env)} volumes={[p for _, p in self.volumes]}>"
 
 
-def _kubernetes_executors(platform_spec: Any) -> dict[str, dict]:
-    """Executor label → Kubernetes config, from a PlatformSpec message or its dict form."""
-    if not isinstance(platform_spec, Mapping):
-        from google.protobuf import json_format
-
-        platform_spec = json_format.MessageToDict(platform_spec)
-    return (platform_spec.get("platforms", {}).get("kubernetes", {})
-            .get("deploymentSpec", {}).get("executors", {}))
-
-
 def ignored_settings(platform_spec: Any) -> dict[str, list[str]]:
     """Executor label → the Kubernetes settings a local run cannot honour (all but secrets)."""
-    ignored = {label: sorted(set(config) - {"secretAsEnv", "secretAsVolume"})
-               for label, config in _kubernetes_executors(platform_spec).items()}
+    ignored = {label: sorted(set(config) - set(entries.FIELDS.values()))
+               for label, config in entries.executor_configs(platform_spec).items()}
     return {label: fields for label, fields in ignored.items() if fields}
 
 
-def bindings_by_executor(platform_spec: Any) -> dict[str, list[_Binding]]:
-    """Secret bindings of a pipeline's platform spec (a PlatformSpec message or its dict form)."""
-    found: dict[str, list[_Binding]] = {}
-    for label, config in _kubernetes_executors(platform_spec).items():
-        bindings = []
-        for entry in config.get("secretAsEnv", []):
-            ref = refs.from_ir(entry)
-            if ref is None:
-                continue
-            pairs = tuple((pair.get("secretKey", ""), pair.get("envVar", ""))
-                          for pair in entry.get("keyToEnv", []))
-            bindings.append(_Binding("env", ref, bool(entry.get("optional", False)), key_to_env=pairs))
-        for entry in config.get("secretAsVolume", []):
-            ref = refs.from_ir(entry)
-            if ref is None:
-                continue
-            bindings.append(_Binding("volume", ref, bool(entry.get("optional", False)),
-                                     mount_path=entry.get("mountPath", "")))
-        if bindings:
-            found[label] = bindings
-    return found
+def entries_by_executor(platform_spec: Any) -> dict[str, list[SecretEntry]]:
+    """Executor label → its secret entries that name a secret (a PlatformSpec message or its dict)."""
+    found = {label: [entry for entry in listed if entry.reference is not None]
+             for label, _, listed in entries.by_executor(platform_spec)}
+    return {label: listed for label, listed in found.items() if listed}
 
 
 class _Fail(Exception):
@@ -127,11 +88,11 @@ class _Fail(Exception):
 # --------------------------------------------------------------------------------------------
 # the hook
 
-class _Run:
-    """State of one local run: the bindings, the source, and the first secret failure."""
+class _Injection:
+    """State of one local run with secrets: the entries, the source, and the secret failures."""
 
-    def __init__(self, bindings: dict[str, list[_Binding]], source: str | SecretSource | None) -> None:
-        self.bindings = bindings
+    def __init__(self, bindings: dict[str, list[SecretEntry]], source: str | SecretSource | None) -> None:
+        self.entries = bindings
         self._source_spec = source
         self._source: SecretSource | None = source if isinstance(source, SecretSource) else None
         self.failures: list[LocalRunSecretError] = []
@@ -155,8 +116,8 @@ class _Run:
             self.tempdirs_seen.append(path)
 
     # resolution, exactly as the driver: in the task's parent-DAG scope, at task start
-    def resolve_name(self, task: str, binding: _Binding, io_store: Any) -> str | None:
-        ref = binding.ref
+    def resolve_name(self, task: str, binding: SecretEntry, io_store: Any) -> str | None:
+        ref = binding.reference
         if isinstance(ref, refs.Literal):
             value: Any = ref.name
         else:
@@ -167,22 +128,22 @@ class _Run:
                     value = io_store.get_task_output(ref.task, ref.output)
             except ValueError:
                 raise _Fail(LocalRunSecretError(
-                    f"task {task!r}: the secret name comes from {binding.describe_ref()}, which has no"
-                    f" value in the task's scope; pass that parameter or make the task run after the"
+                    f"task {task!r}: the secret name comes from {refs.describe(binding.reference)}, which"
+                    f" has no value in the task's scope; pass that parameter or make the task run after the"
                     f" producer", task=task)) from None
             if value is None:
                 return None  # an optional parameter left unset: the driver skips the entry
         if not isinstance(value, str) or not value:
             shown = "an empty string" if value == "" else f"a {type(value).__name__}"
             raise _Fail(LocalRunSecretError(
-                f"task {task!r}: the secret name from {binding.describe_ref()} resolved to {shown};"
+                f"task {task!r}: the secret name from {refs.describe(binding.reference)} resolved to {shown};"
                 f" a secret name must be a non-empty string", task=task))
         return value
 
     def prepare(self, task: str, label: str, io_store: Any) -> _Prepared:
         prepared = _Prepared()
         try:
-            for binding in self.bindings.get(label, []):
+            for binding in self.entries.get(label, []):
                 name = self.resolve_name(task, binding, io_store)
                 if name is None:
                     continue
@@ -195,7 +156,7 @@ class _Run:
             raise
         return prepared
 
-    def _read(self, task: str, name: str, binding: _Binding, keys: list[str] | None,
+    def _read(self, task: str, name: str, binding: SecretEntry, keys: list[str] | None,
               what: str) -> Mapping[str, bytes] | None:
         try:
             if binding.optional and keys is not None:
@@ -215,7 +176,7 @@ class _Run:
             present = set(self.source.keys(name))
             missing = [key for key in keys or [] if key not in present]
             key = missing[0] if missing else None
-            env = dict(binding.key_to_env).get(key or "")
+            env = dict(binding.env).get(key or "")
             detail = f" (for env var {env!r})" if env else ""
             raise _Fail(LocalRunSecretError(
                 f"task {task!r}: secret {name!r} has no key {key!r}{detail} in"
@@ -226,13 +187,13 @@ class _Run:
                 f"task {task!r}: secret {name!r} could not be read ({what}): {exc}",
                 task=task, secret=name)) from None
 
-    def _prepare_env(self, task: str, name: str, binding: _Binding, prepared: _Prepared) -> None:
-        keys = [key for key, _ in binding.key_to_env]
-        first = binding.key_to_env[0] if binding.key_to_env else ("", "")
+    def _prepare_env(self, task: str, name: str, binding: SecretEntry, prepared: _Prepared) -> None:
+        keys = [key for key, _ in binding.env]
+        first = binding.env[0] if binding.env else ("", "")
         values = self._read(task, name, binding, keys, f"key {first[0]!r} for env var {first[1]!r}")
         if values is None:
             return
-        for key, env in binding.key_to_env:
+        for key, env in binding.env:
             if key not in values:
                 continue  # optional: a missing key leaves its env var unset
             try:
@@ -246,7 +207,7 @@ class _Run:
                     task=task, secret=name, key=key))
             prepared.env[env] = text
 
-    def _prepare_volume(self, task: str, name: str, binding: _Binding, prepared: _Prepared) -> None:
+    def _prepare_volume(self, task: str, name: str, binding: SecretEntry, prepared: _Prepared) -> None:
         path = binding.mount_path
         if problem := rules.mount_path_problem(path):
             raise _Fail(LocalRunSecretError(f"task {task!r}: secret {name!r}: {problem}",
@@ -280,14 +241,14 @@ def _remove(prepared: _Prepared) -> None:
     prepared.env.clear()
 
 
-def _patched_call(run: _Run, original: Any, signature: inspect.Signature, args: tuple,
+def _patched_call(run: _Injection, original: Any, signature: inspect.Signature, args: tuple,
                   kwargs: dict) -> Any:
     bound = signature.bind(*args, **kwargs)
     params = bound.arguments
     task_spec = params["task_spec"]
     component = params["components"][task_spec.component_ref.name]
     label = component.executor_label
-    if label not in run.bindings:
+    if label not in run.entries:
         return original(*args, **kwargs)
 
     from kfp.local import config, status
@@ -347,7 +308,7 @@ _patch_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def inject_secrets(pipeline: Any, source: str | SecretSource | None = None) -> Iterator[_Run]:
+def inject_secrets(pipeline: Any, source: str | SecretSource | None = None) -> Iterator[_Injection]:
     """While active, ``kfp.local`` runs of ``pipeline`` receive its secrets (see the module doc).
 
     Patches ``kfp.local.orchestrator.task_executor.execute_single_task`` and restores it on exit.
@@ -360,9 +321,9 @@ def inject_secrets(pipeline: Any, source: str | SecretSource | None = None) -> I
         listed = "; ".join(f"{label}: {', '.join(fields)}" for label, fields in sorted(ignored.items()))
         warnings.warn(f"kfp.local ignores these Kubernetes settings, so the local run goes without them:"
                       f" {listed}", stacklevel=3)
-    run = _Run(bindings_by_executor(platform_spec), source)
+    run = _Injection(entries_by_executor(platform_spec), source)
     if not _patch_lock.acquire(blocking=False):
-        raise RuntimeError("another local run with secrets is in progress; run one at a time")
+        raise LocalRunError("another local run with secrets is in progress; run one at a time")
     original = task_executor.execute_single_task
     signature = inspect.signature(original)
 

@@ -153,5 +153,5 @@ class AttachCommands:
     def _bindings_table(self, pipeline, name: str) -> Table:
         from kfp_nbsecrets import display, ir
 
-        return Table(f"Secret bindings of {name}", display.HEADERS, display.rows(ir.inspect(pipeline)),
+        return Table(f"Secret bindings of {name}", display.HEADERS, display.rows(ir.read_pipeline(pipeline)),
                      empty="no secret bindings")

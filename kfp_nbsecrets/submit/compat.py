@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kfp_nbsecrets import ir
+from kfp_nbsecrets import entries, ir
 from kfp_nbsecrets.errors import ConfigurationError
 from kfp_nbsecrets.submit.errors import VersionSkewError
 
@@ -35,11 +35,10 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 
 def _entries(compiled: ir.CompiledPipeline):
-    executors = compiled.platform_spec.get("platforms", {}).get("kubernetes", {})
-    for label, config in sorted(executors.get("deploymentSpec", {}).get("executors", {}).items()):
-        for kind, key in (("env", "secretAsEnv"), ("volume", "secretAsVolume")):
-            for entry in config.get(key, []) or []:
-                yield label, kind, entry
+    """``(executor label, kind, entry dict)`` of every secret entry (the dicts of ``compiled`` itself)."""
+    for label, _, listed in entries.by_executor(compiled.platform_spec):
+        for entry in listed:
+            yield label, entry.kind, entry.raw
 
 
 def version_skew(pipeline: Any, backend_version: str | None) -> list[SkewIssue]:

@@ -528,7 +528,7 @@ def _label(info: sources.SecretInfo) -> str:
 def _container_tasks(pipeline: Any) -> list[str]:
     from kfp_nbsecrets import ir
 
-    return [task.path for task in ir.inspect(pipeline).tasks if task.is_container]
+    return [task.path for task in ir.read_pipeline(pipeline).tasks if task.is_container]
 
 
 def _in_kernel() -> bool:

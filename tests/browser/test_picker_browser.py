@@ -70,7 +70,7 @@ EXECUTE = """async (code) => {
 
 BINDINGS = ("import json\nfrom kfp_nbsecrets import ir\n"
             "print(json.dumps([[b.task, b.kind, str(b.reference), [list(e) for e in b.env], b.mount_path,"
-            " b.optional] for b in ir.inspect(p).bindings()]))")
+            " b.optional] for b in ir.read_pipeline(p).bindings()]))")
 
 
 def write_notebook(lab, name: str) -> None:
