@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from ipywidgets.widgets.widget import _instances
 from kfp import compiler, dsl
+from magic_shell import kfp_secret
+from pipelines import consume, nested
 
 from kfp_nbsecrets import ir, rules, sources
 from kfp_nbsecrets.sources.memory import MemorySource
@@ -27,7 +29,6 @@ from kfp_nbsecrets.widgets.picker import (
     suggest_env_name,
     suggest_param_name,
 )
-from tests.pipelines import consume, nested
 
 LOOP_TASK = "exit-handler-1/for-loop-2/consume-3"
 IF_TASK = "exit-handler-1/condition-branches-3/condition-4/consume-4"
@@ -457,36 +458,29 @@ def test_no_secret_value_reaches_widget_state_value_repr_or_code(private_store, 
 
 # -- the pick subcommand ------------------------------------------------------------------------------
 
-def magic(ip, line):
-    result = ip.run_cell(line)
-    if result.error_in_exec:
-        raise result.error_in_exec
-    return result.result
-
-
 def test_pick_subcommand_opens_the_picker(ip):
     ip.user_ns["p"] = pipeline = nested()
     sources.get_source("memory").add("db-creds", {"password": "x"})
-    picker = magic(ip, "%kfp_secret pick p --source memory --namespace team")
+    picker = kfp_secret(ip, "pick p --source memory --namespace team")
     assert isinstance(picker, SecretPicker)
     assert picker.pipeline is pipeline and picker.pipeline_name == "p" and picker.namespace.value == "team"
     assert [v for _, v in picker.secret_list.options] == ["db-creds"]
     choose(picker, "db-creds", keys=["password"], tasks=[LOOP_TASK])
     assert picker.code_text() == f"%kfp_secret bind p {LOOP_TASK} db-creds --env password=PASSWORD"
-    alone = magic(ip, "%kfp_secret pick")
+    alone = kfp_secret(ip, "pick")
     assert alone.pipeline is None and alone.source_choice.value == "local"
 
 
 def test_pick_subcommand_uses_the_configured_source_and_names_mistakes(ip, capsys):
     ip.run_line_magic("config", "KfpSecretMagics.source = 'memory'")
-    assert magic(ip, "%kfp_secret pick").source_choice.value == "memory"
+    assert kfp_secret(ip, "pick").source_choice.value == "memory"
     ip.user_ns["x"] = 3
     with pytest.raises(UsageError, match="'x' is a int, not a @dsl.pipeline function"):
-        magic(ip, "%kfp_secret pick x")
+        kfp_secret(ip, "pick x")
     with pytest.raises(UsageError, match="no pipeline variable 'nope'"):
-        magic(ip, "%kfp_secret pick nope")
+        kfp_secret(ip, "pick nope")
     with pytest.raises(UsageError, match="invalid choice"):
-        magic(ip, "%kfp_secret pick --source vault")
+        kfp_secret(ip, "pick --source vault")
     ip.run_line_magic("kfp_secret", "help")
     assert "%kfp_secret pick [PIPELINE]" in capsys.readouterr().out
 

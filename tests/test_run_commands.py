@@ -4,6 +4,7 @@ import pytest
 from IPython.core.error import UsageError
 from kfp import dsl, kubernetes
 from kfp_server import KfpServer
+from magic_shell import kfp_secret
 from pipelines import consume, nested
 
 from kfp_nbsecrets import sources
@@ -41,16 +42,6 @@ def shell(ip, monkeypatch, tmp_path):
             setattr(magics, trait, magics.trait_defaults(trait))
 
 
-def magic(ip, line):
-    """Run ``%kfp_secret LINE`` as a cell (the magic reads the notebook's namespace); raise what it raised."""
-    result = ip.run_cell(f"%kfp_secret {line}")
-    if result.error_before_exec:
-        raise result.error_before_exec
-    if result.error_in_exec:
-        raise result.error_in_exec
-    return result.result
-
-
 def test_config_traits_are_set_per_notebook(shell):
     shell.run_line_magic("config", "KfpSecretMagics.backend_version = '2.14.0'")
     magics = shell.magics_manager.registry["KfpSecretMagics"]
@@ -59,24 +50,24 @@ def test_config_traits_are_set_per_notebook(shell):
 
 
 def test_check_returns_a_display_object(shell):
-    result = magic(shell, "check nested --arg secret_name=db-creds")
+    result = kfp_secret(shell, "check nested --arg secret_name=db-creds")
     assert isinstance(result, CheckResult) and result.ok
-    result = magic(shell, "check nested --arg secret_name=missing --arg 'names=[\"a-one\"]'")
+    result = kfp_secret(shell, "check nested --arg secret_name=missing --arg 'names=[\"a-one\"]'")
     assert not result.ok and any("secret 'missing'" in p for p in result.problems())
     assert set(result._repr_mimebundle_()) == {"text/plain", "text/html"}
 
 
 def test_check_and_run_argument_errors_are_one_line(shell):
     with pytest.raises(UsageError, match="has no parameter 'secret_nam'.*did you mean 'secret_name'"):
-        magic(shell, "check nested --arg secret_nam=x")
+        kfp_secret(shell, "check nested --arg secret_nam=x")
     with pytest.raises(UsageError, match="is not NAME=VALUE"):
-        magic(shell, "run nested --arg novalue")
+        kfp_secret(shell, "run nested --arg novalue")
     with pytest.raises(UsageError, match="no pipeline variable or compiled YAML file 'nestd'"):
-        magic(shell, "run nestd")
+        kfp_secret(shell, "run nestd")
 
 
 def test_run_wait_returns_the_finished_handle(shell, capsys):
-    handle = magic(shell, "run nested --wait --timeout 10 --experiment exp --run-name r1")
+    handle = kfp_secret(shell, "run nested --wait --timeout 10 --experiment exp --run-name r1")
     assert isinstance(handle, RunHandle)
     assert handle.state == "SUCCEEDED" and handle.task_states == {"consume": "SUCCEEDED"}
     assert handle.name == "r1"
@@ -86,7 +77,7 @@ def test_run_wait_returns_the_finished_handle(shell, capsys):
 
 
 def test_run_without_wait_attaches_a_live_status_widget(shell):
-    handle = magic(shell, "run nested")
+    handle = kfp_secret(shell, "run nested")
     status = handle._view
     assert status is not None
     status.join(10)
@@ -100,7 +91,7 @@ def test_run_without_wait_attaches_a_live_status_widget(shell):
 def test_stop_button_stops_polling_not_the_run(shell):
     shell.server.script = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"})]
     shell.run_line_magic("config", "KfpSecretMagics.poll_interval = 0.05")
-    handle = magic(shell, "run nested")
+    handle = kfp_secret(shell, "run nested")
     status = handle._view
     status.stop_button.click()
     status.join(5)
@@ -110,9 +101,9 @@ def test_stop_button_stops_polling_not_the_run(shell):
 
 def test_run_refused_by_the_check_and_no_check(shell):
     with pytest.raises(UsageError, match="pre-run secret check failed.*secret 'nope'.*--no-check"):
-        magic(shell, "run nested --arg secret_name=nope")
+        kfp_secret(shell, "run nested --arg secret_name=nope")
     assert not shell.server.runs
-    handle = magic(shell, "run nested --arg secret_name=nope --no-check --wait")
+    handle = kfp_secret(shell, "run nested --arg secret_name=nope --no-check --wait")
     assert handle.state == "SUCCEEDED"
 
 
@@ -125,22 +116,22 @@ def test_version_skew_guard_from_config(shell):
     shell.user_ns["literal"] = literal
     shell.run_line_magic("config", "KfpSecretMagics.backend_version = '2.4.0'")
     with pytest.raises(UsageError, match="refusing to submit 'nested'.*< 2.5.0"):
-        magic(shell, "run nested")
+        kfp_secret(shell, "run nested")
     with pytest.raises(UsageError, match="--legacy-secret-name"):
-        magic(shell, "run literal")
+        kfp_secret(shell, "run literal")
     shell.server.backend_version = "2.4.0"
-    assert magic(shell, "run literal --legacy-secret-name --wait").state == "SUCCEEDED"
+    assert kfp_secret(shell, "run literal --legacy-secret-name --wait").state == "SUCCEEDED"
 
 
 def test_server_errors_become_usage_errors(shell):
     shell.server.fail(503, times=1, method="POST", path="/runs")
     with pytest.raises(UsageError, match="server error 503.*not retried"):
-        magic(shell, "run nested")
+        kfp_secret(shell, "run nested")
     shell.server.token = "t0k"
     with pytest.raises(UsageError, match="401 Unauthorized"):
-        magic(shell, "run nested")
+        kfp_secret(shell, "run nested")
     shell.run_line_magic("config", "KfpSecretMagics.existing_token = 't0k'")
-    assert magic(shell, "run nested --wait").state == "SUCCEEDED"
+    assert kfp_secret(shell, "run nested --wait").state == "SUCCEEDED"
 
 
 def test_local_dispatches_to_run_local(shell, monkeypatch):
@@ -149,6 +140,7 @@ def test_local_dispatches_to_run_local(shell, monkeypatch):
     calls = []
     monkeypatch.setattr(local, "run_local", lambda pipeline, arguments=None, source=None:
                         calls.append((pipeline, arguments, source)) or {"Output": "ok"})
-    assert magic(shell, "run nested --local --arg secret_name=db-creds --source memory") == {"Output": "ok"}
+    line = "run nested --local --arg secret_name=db-creds --source memory"
+    assert kfp_secret(shell, line) == {"Output": "ok"}
     assert calls == [(shell.user_ns["nested"], {"secret_name": "db-creds"}, "memory")]
     assert not shell.server.requests

@@ -6,7 +6,7 @@ import argparse
 
 from IPython.core.error import UsageError
 
-from kfp_nbsecrets.magics.router import SOURCE_CHOICES, arg, subcommand
+from kfp_nbsecrets.magics.router import SOURCE_CHOICES, actions, arg, subcommand
 from kfp_nbsecrets.tables import Table
 
 
@@ -44,16 +44,16 @@ class SecretCommands:
 
     @subcommand(
         "Manage the local store: add (hidden prompts), import, rm, ls.",
-        arg("subcommands", **{
-            "add": ("Add a secret; each KEY's value is asked with a hidden prompt.", (
+        actions(**{
+            "add": ("each value by hidden prompt", (
                 arg("name", metavar="NAME"), arg("keys", metavar="KEY", nargs="+"),
                 arg("--replace", action="store_true", help="overwrite an existing secret"))),
-            "import": ("Import a Secret manifest, or a .env file as secret --name.", (
+            "import": ("a Secret manifest, or a .env file as NAME", (
                 arg("file", metavar="FILE"),
                 arg("--name", help="secret name for a .env file"),
                 arg("--replace", action="store_true", help="overwrite existing secrets"))),
-            "rm": ("Remove a secret from the store.", (arg("name", metavar="NAME"),)),
-            "ls": ("List the secrets in the store.", ()),
+            "rm": ("remove a secret", (arg("name", metavar="NAME"),)),
+            "ls": ("list the secrets of the store", ()),
         }),
     )
     def cmd_store(self, args: argparse.Namespace, scope: dict) -> Table | None:
