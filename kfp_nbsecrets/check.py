@@ -11,15 +11,14 @@ are reported as resolved at run time. Only names and key names are read, never v
 
 from __future__ import annotations
 
-import difflib
-import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_nbsecrets import ir, rules
-from kfp_nbsecrets.errors import did_you_mean
+from kfp_nbsecrets.errors import ArgumentError, KfpNbSecretsError, did_you_mean
+from kfp_nbsecrets.tables import Table
 
 OK = "ok"
 ERROR = "error"
@@ -29,7 +28,7 @@ SKIPPED = "skipped (null name)"
 _NO_VALUE = object()
 
 
-class PreRunCheckError(Exception):
+class PreRunCheckError(KfpNbSecretsError):
     """The pre-run check found problems; the message lists each one (names only, never values)."""
 
     def __init__(self, result: CheckResult) -> None:
@@ -42,12 +41,12 @@ class PreRunCheckError(Exception):
         )
 
 
-class CheckUnavailable(Exception):
+class CheckUnavailable(KfpNbSecretsError):
     """The source could not be asked (unreachable, access denied); the check did not run."""
 
 
 @dataclass(frozen=True)
-class Item:
+class SecretCheck:
     """One secret a task would use in this run: its resolved name and what the check found."""
 
     task: str
@@ -72,11 +71,11 @@ class Item:
 
 @dataclass
 class CheckResult:
-    """The outcome of a pre-run check: one :class:`Item` per secret name; displays as a table."""
+    """The outcome of a pre-run check: one :class:`SecretCheck` per secret name; displays as a table."""
 
     pipeline: str
     where: str
-    items: list[Item] = field(default_factory=list)
+    items: list[SecretCheck] = field(default_factory=list)
     general: list[str] = field(default_factory=list)
 
     @property
@@ -95,46 +94,21 @@ class CheckResult:
         return {"pipeline": self.pipeline, "where": self.where, "ok": self.ok,
                 "problems": self.general, "items": [item.to_json() for item in self.items]}
 
-    def _rows(self) -> list[tuple[str, str, str, str, str]]:
-        rows = []
-        for item in self.items:
-            detail = "; ".join((*item.problems, *item.notes))
-            rows.append((item.task, item.name if item.name is not None else item.origin,
-                         item.kind + (" (optional)" if item.optional else ""), item.status, detail))
-        return rows
-
-    def _title(self) -> str:
+    def table(self) -> Table:
+        """The check as a table: one row per secret, the problems of the whole check as notes."""
         verdict = "OK" if self.ok else f"{len(self.problems())} problem(s)"
-        return f"Pre-run secret check of {self.pipeline!r} in {self.where}: {verdict}"
+        rows = [(item.task, item.name if item.name is not None else item.origin,
+                 item.kind + (" (optional)" if item.optional else ""), item.status,
+                 "; ".join((*item.problems, *item.notes))) for item in self.items]
+        return Table(f"Pre-run secret check of {self.pipeline!r} in {self.where}: {verdict}",
+                     ("TASK", "SECRET", "KIND", "STATUS", "DETAIL"), rows, empty="no secrets are used",
+                     notes=self.general, status_column=3)
 
     def __repr__(self) -> str:
-        lines = [self._title(), *(f"  ! {p}" for p in self.general)]
-        rows = self._rows()
-        if not rows:
-            lines.append("  no secrets are used")
-        headers = ("TASK", "SECRET", "KIND", "STATUS", "DETAIL")
-        widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(4)]
-        for row in ([headers] + rows) if rows else []:
-            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True))
-                         + ("  " + row[4] if row[4] else ""))
-        return "\n".join(line.rstrip() for line in lines)
-
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        general = "".join(f"<li>{esc(p)}</li>" for p in self.general)
-        body = "".join(
-            f"<tr class='kfp-nbsecrets-{'ok' if status != ERROR else 'error'}'>"
-            + "".join(f"<td>{esc(cell)}</td>" for cell in (task, name, kind, status, detail)) + "</tr>"
-            for task, name, kind, status, detail in self._rows()
-        )
-        table = ("<table class='kfp-nbsecrets-table'><thead><tr><th>task</th><th>secret</th><th>kind</th>"
-                 f"<th>status</th><th>detail</th></tr></thead><tbody>{body}</tbody></table>"
-                 if body else "<p>no secrets are used</p>")
-        return (f"<div class='kfp-nbsecrets-check'><p><b>{esc(self._title())}</b></p>"
-                + (f"<ul>{general}</ul>" if general else "") + table + "</div>")
+        return repr(self.table())
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+        return self.table()._repr_mimebundle_(include, exclude)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +127,7 @@ def coerce_arguments(pipeline: Any, raw: Mapping[str, str]) -> dict[str, Any]:
         parameter = model.parameters.get(name)
         if parameter is None:
             hint = did_you_mean(name, model.parameters, cutoff=0.5)
-            raise ValueError(f"pipeline {model.name!r} has no parameter {name!r}{hint};"
+            raise ArgumentError(f"pipeline {model.name!r} has no parameter {name!r}{hint};"
                              f" its parameters are {sorted(model.parameters)}")
         typed[name] = _coerce(name, parameter.type, text)
     return typed
@@ -176,7 +150,7 @@ def _coerce(name: str, kind: str, text: str) -> Any:
                 raise ValueError(text)
             return value
     except ValueError:
-        raise ValueError(f"argument {name}={text!r} is not a valid {kind} value") from None
+        raise ArgumentError(f"argument {name}={text!r} is not a valid {kind} value") from None
     return text
 
 
@@ -302,8 +276,8 @@ def check_run(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, sour
     return result
 
 
-def _with(item: Item, status: str, problem: str) -> Item:
-    return Item(item.task, item.kind, item.origin, item.name, item.keys, item.optional, status,
+def _with(item: SecretCheck, status: str, problem: str) -> SecretCheck:
+    return SecretCheck(item.task, item.kind, item.origin, item.name, item.keys, item.optional, status,
                 (*item.problems, problem), item.notes)
 
 
@@ -326,54 +300,54 @@ class _Lookup:
                 self._infos[name] = None
         return self._infos[name]
 
-    def close_matches(self, name: str) -> list[str]:
+    def close_matches(self, name: str) -> str:
+        """`` (did you mean ...?)`` among the namespace's secrets, listed once per check."""
         if self._names is None:
             self._names = [info.name for info in self.source.list_secrets(self.namespace)]
-        return difflib.get_close_matches(name, self._names, n=3, cutoff=0.6)
+        return did_you_mean(name, self._names)
 
 
-def _check_one(resolved: Resolved, lookup: _Lookup) -> Item:
+def _check_one(resolved: Resolved, lookup: _Lookup) -> SecretCheck:
     binding = resolved.binding
     keys = tuple(key for key, _ in binding.env)
     base = dict(task=binding.task, kind=binding.kind, origin=resolved.origin, keys=keys,
                 optional=binding.optional)
     if resolved.status != OK:
         problems = (resolved.problem,) if resolved.problem else ()
-        return Item(name=None, status=resolved.status, problems=problems, **base)
+        return SecretCheck(name=None, status=resolved.status, problems=problems, **base)
     name = resolved.name
     if name is None:
-        return Item(name=None, status=SKIPPED, notes=(f"{resolved.origin} is null: the backend skips this"
-                                                      " secret entry",), **base)
+        return SecretCheck(name=None, status=SKIPPED, notes=(
+            f"{resolved.origin} is null: the backend skips this secret entry",), **base)
     if not isinstance(name, str) or not name:
-        return Item(name=None, status=ERROR, problems=(
+        return SecretCheck(name=None, status=ERROR, problems=(
             f"{binding.task}: the secret name from {resolved.origin} is {name!r}; it must be a non-empty"
             f" string or the task fails",), **base)
     problem = rules.secret_name_problem(name, volume=binding.kind == "volume")
     if problem:
-        return Item(name=name, status=ERROR, problems=(f"{binding.task}: {problem}",), **base)
+        return SecretCheck(name=name, status=ERROR, problems=(f"{binding.task}: {problem}",), **base)
     info = lookup.get(name)
     if info is None:
-        close = lookup.close_matches(name)
-        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        hint = lookup.close_matches(name)
         if binding.optional:
-            return Item(name=name, status=MISSING_OPTIONAL, notes=(
+            return SecretCheck(name=name, status=MISSING_OPTIONAL, notes=(
                 f"secret {name!r} does not exist; the binding is optional, the task runs without it{hint}",),
                 **base)
-        return Item(name=name, status=ERROR, problems=(
+        return SecretCheck(name=name, status=ERROR, problems=(
             f"{binding.task}: secret {name!r} ({resolved.origin}) not found in {_ns(lookup)}{hint}",), **base)
     missing = [key for key in keys if key not in info.keys]
     if missing:
         if binding.optional:
-            return Item(name=name, status=MISSING_OPTIONAL, notes=(
+            return SecretCheck(name=name, status=MISSING_OPTIONAL, notes=(
                 f"secret {name!r} has no key(s) {missing}; optional, the env vars stay unset",), **base)
-        return Item(name=name, status=ERROR, problems=(
+        return SecretCheck(name=name, status=ERROR, problems=(
             f"{binding.task}: secret {name!r} has no key(s) {missing}; it has {list(info.keys)}",), **base)
-    return Item(name=name, status=OK, **base)
+    return SecretCheck(name=name, status=OK, **base)
 
 
 def _ns(lookup: _Lookup) -> str:
     return f"namespace {lookup.namespace!r}" if lookup.namespace else lookup.source.describe()
 
 
-__all__ = ["CheckResult", "CheckUnavailable", "Item", "PreRunCheckError", "Resolved", "check_run",
+__all__ = ["CheckResult", "CheckUnavailable", "SecretCheck", "PreRunCheckError", "Resolved", "check_run",
            "coerce_arguments", "resolve_run"]

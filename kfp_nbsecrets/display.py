@@ -25,9 +25,17 @@ def preview(pipeline: Any) -> PipelinePreview:
     return PipelinePreview(model, lint.lint(model))
 
 
-def rows(model: ir.PipelineModel) -> list[tuple[str, str, str, str]]:
+def bindings_table(model: ir.PipelineModel, title: str) -> Table:
     """One (task, secret, source, env/mount) row per binding."""
-    return [(b.task, b.source.secret_text(), b.source.origin_text(), b.target()) for b in model.bindings()]
+    rows = [(b.task, b.source.secret_text(), b.source.origin_text(), b.target()) for b in model.bindings()]
+    return Table(title, HEADERS, rows, empty="no secret bindings")
+
+
+def findings_table(findings: list[lint.Finding], title: str) -> Table:
+    """One (severity, task, problem, fix, code) row per lint finding, coloured by severity."""
+    return Table(title, ("SEVERITY", "TASK", "PROBLEM", "FIX", "CODE"),
+                 [(f.severity, f.task, f.message, f.fix, f.code) for f in findings], empty="no findings",
+                 status_column=0)
 
 
 def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
@@ -91,26 +99,19 @@ class PipelinePreview:
 
     def text(self) -> str:
         """A compact table of the bindings, then the findings."""
-        table = Table(self.summary(), HEADERS, rows(self.model), empty="no secret bindings")
+        table = bindings_table(self.model, self.summary())
         return "\n".join([repr(table), *(str(finding) for finding in self.findings)])
 
     def html(self) -> str:
         """The table, the findings, the Kubernetes platform spec as highlighted YAML, the full IR."""
         escape = html.escape
-        head = "".join(f"<th>{escape(h)}</th>" for h in HEADERS)
-        body = "".join("<tr>" + "".join(f"<td><code>{escape(cell)}</code></td>" for cell in row) + "</tr>"
-                       for row in rows(self.model))
-        findings = "".join(
-            f'<li class="kfp-nbsecrets-{escape(f.severity)}"><b>{escape(f.severity)}</b>'
-            f" <code>{escape(f.task)}</code>: {escape(f.message)}; <i>{escape(f.fix)}</i>"
-            f" <small>[{escape(f.code)}]</small></li>" for f in self.findings)
         compiled = self.model.compiled
         platform = compiled.platform_spec.get("platforms", {}).get("kubernetes", {})
         ir_json = json.dumps(compiled.documents(), indent=1, sort_keys=True)
         return (
-            f'<div class="kfp-nbsecrets-preview"><p>{escape(self.summary())}</p>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            + (f"<ul>{findings}</ul>" if findings else "")
+            '<div class="kfp-nbsecrets-preview">'
+            + bindings_table(self.model, self.summary())._repr_html_()
+            + (findings_table(self.findings, "Lint findings")._repr_html_() if self.findings else "")
             + "<details open><summary>Kubernetes platform spec</summary>"
             + _highlighted_yaml({"platforms": {"kubernetes": platform}} if platform else {})
             + "</details><details><summary>Full IR (JSON)</summary>"
@@ -119,14 +120,11 @@ class PipelinePreview:
 
 
 def _highlighted_yaml(data: dict) -> str:
-    """``data`` as YAML in HTML, highlighted by pygments when it is installed."""
+    """``data`` as YAML in HTML, highlighted by pygments."""
     import yaml
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import YamlLexer
 
     text = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=True)
-    try:
-        from pygments import highlight
-        from pygments.formatters import HtmlFormatter
-        from pygments.lexers import YamlLexer
-    except ImportError:
-        return f"<pre>{html.escape(text)}</pre>"
     return highlight(text, YamlLexer(), HtmlFormatter(noclasses=True, nowrap=False))

@@ -138,7 +138,7 @@ def test_kubernetes_source_in_target_namespace_without_leaking_values(emulator, 
     assert "namespace 'team-b'" in result.where
     result = check.check_run(nested(), source=source)
     assert not result.ok and "namespace 'team-a'" in result.where
-    assert canary not in repr(result) + result._repr_html_() + str(result.to_json())
+    assert canary not in repr(result) + result._repr_mimebundle_()["text/html"] + str(result.to_json())
 
 
 def test_unreachable_source_stops_the_check(tmp_path, monkeypatch):

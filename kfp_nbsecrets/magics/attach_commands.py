@@ -118,11 +118,11 @@ class AttachCommands:
     @subcommand("Lint the secret bindings of a pipeline or a compiled YAML file.",
                 arg("pipeline", metavar="PIPELINE_OR_FILE"))
     def cmd_lint(self, args: argparse.Namespace, scope: dict) -> Table:
+        from kfp_nbsecrets.display import findings_table
         from kfp_nbsecrets.lint import lint
 
         findings = lint(self._pipeline_in(scope, args.pipeline, files=True))
-        return Table(f"Lint of {args.pipeline}", ("severity", "task", "problem", "fix", "code"),
-                     [(f.severity, f.task, f.message, f.fix, f.code) for f in findings], empty="no findings")
+        return findings_table(findings, f"Lint of {args.pipeline}")
 
     def _pipeline_in(self, scope: dict, name: str, files: bool = False):
         """The pipeline a user named: a variable of the notebook (or, with ``files``, a YAML path)."""
@@ -143,8 +143,7 @@ class AttachCommands:
     def _bindings_table(self, pipeline, name: str) -> Table:
         from kfp_nbsecrets import display, ir
 
-        return Table(f"Secret bindings of {name}", display.HEADERS, display.rows(ir.read_pipeline(pipeline)),
-                     empty="no secret bindings")
+        return display.bindings_table(ir.read_pipeline(pipeline), f"Secret bindings of {name}")
 
 
 def _secret_in(scope: dict, text: str):
