@@ -8,6 +8,7 @@ exception type fits too (``ValueError``, ``TypeError``), the class also derives 
 """
 
 import difflib
+import re
 from collections.abc import Iterable
 
 
@@ -21,9 +22,12 @@ def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
     return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)" if matches else ""
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def one_line(error: BaseException) -> str:
-    """The message of ``error`` folded onto one line."""
-    return " ".join(str(error).split()) or type(error).__name__
+    """The message of ``error`` on one line, without terminal colour codes."""
+    return " ".join(_ANSI.sub("", str(error)).split()) or type(error).__name__
 
 
 class PipelineSourceError(KfpNbSecretsError, ValueError):

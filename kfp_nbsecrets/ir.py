@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,8 +108,7 @@ def load(source: Any) -> CompiledPipeline:
     if hasattr(source, "pipeline_spec") and hasattr(source, "platform_spec"):
         return _from_component(source)
     if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
-        with open(source, encoding="utf-8") as file:
-            return _from_documents(_parse_yaml(file.read(), str(source)), str(source))
+        return _from_documents(_parse_yaml(_read_text(source), str(source)), str(source))
     if isinstance(source, str):
         return _from_documents(_parse_yaml(source, "the YAML text"), "the YAML text")
     if isinstance(source, dict):
@@ -125,10 +125,37 @@ def _looks_like_path(text: str) -> bool:
     return "\n" not in text and (text.endswith((".yaml", ".yml", ".json")) or os.path.exists(text))
 
 
+def _read_text(path: str | os.PathLike) -> str:
+    """The text of a pipeline file; a one-line error naming the file for anything that is not text."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except IsADirectoryError:
+        raise PipelineSourceError(f"{path} is a directory; give the compiled pipeline YAML file") from None
+    except FileNotFoundError:
+        raise PipelineSourceError(f"{path}: no such file; give a compiled pipeline YAML file") from None
+    except OSError as error:
+        raise PipelineSourceError(f"cannot read {path}: {error.strerror or type(error).__name__}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PipelineSourceError(f"{path} is not UTF-8 text (a binary file?); give compiled pipeline"
+                                  f" YAML") from None
+
+
+# An alias token (``*name``) where a YAML node may start; confirmed by the parser before refusing.
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")
+
+
 def _parse_yaml(text: str, where: str) -> list[dict]:
     import yaml
 
     try:
+        if _ALIAS.search(text) and any(isinstance(event, yaml.AliasEvent)
+                                       for event in yaml.parse(text, Loader=_yaml_loader())):
+            raise PipelineSourceError(
+                f"{where} uses YAML aliases, which the KFP compiler never writes and which can expand"
+                f" without bound; give the YAML as the compiler wrote it")
         return [doc for doc in yaml.load_all(text, Loader=_yaml_loader()) if doc is not None]
     except yaml.YAMLError as error:
         raise PipelineSourceError(f"{where} is not valid YAML ({error.__class__.__name__}); pass compiled"
@@ -136,12 +163,25 @@ def _parse_yaml(text: str, where: str) -> list[dict]:
 
 
 def _from_documents(documents: list, where: str) -> CompiledPipeline:
+    """The pipeline of loaded documents, checked against the PipelineSpec / PlatformSpec protos."""
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
     if not documents or not isinstance(documents[0], dict) or "root" not in documents[0]:
         raise PipelineSourceError(
             f"{where} is not a compiled pipeline (its first document has no 'root' DAG); compile the"
             f" pipeline with kfp.compiler.Compiler().compile(...) first"
         )
-    platform = documents[1] if len(documents) > 1 and isinstance(documents[1], dict) else {}
+    platform = documents[1] if len(documents) > 1 else {}
+    for document, message, what in ((documents[0], pipeline_spec_pb2.PipelineSpec, "PipelineSpec"),
+                                    (platform, pipeline_spec_pb2.PlatformSpec, "PlatformSpec")):
+        try:
+            json_format.ParseDict(document, message(), ignore_unknown_fields=True)
+        except (json_format.ParseError, TypeError, ValueError, AttributeError) as error:
+            detail = (str(error).splitlines() or [type(error).__name__])[0]
+            detail = detail if len(detail) <= 100 else detail[:99] + "\u2026"
+            raise PipelineSourceError(f"{where} is not a compiled pipeline: its {what} does not parse"
+                                      f" ({detail})") from None
     return CompiledPipeline(documents[0], platform)
 
 
@@ -150,7 +190,7 @@ def _from_component(component: Any) -> CompiledPipeline:
 
     pipeline_spec = json_format.MessageToDict(component.pipeline_spec)
     platform_spec = json_format.MessageToDict(component.platform_spec)
-    return _from_documents([pipeline_spec, platform_spec], f"component {component.name!r}")
+    return CompiledPipeline(pipeline_spec, platform_spec)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def configure(**changes: Any) -> SourceSettings:
         raise ConfigurationError(f"unknown source setting(s) {unknown}; use some of {sorted(fields)}")
     source = changes.get("source", _settings.source)
     if not isinstance(source, SecretSource) and source not in SOURCE_KINDS:
-        raise _unknown_source(source)
+        raise unknown_source(source)
     timeout = changes.get("timeout", _settings.timeout)
     if not isinstance(timeout, int | float) or not timeout > 0:
         raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
@@ -50,7 +50,8 @@ def configure(**changes: Any) -> SourceSettings:
     return dataclasses.replace(_settings)
 
 
-def _unknown_source(kind: object) -> ConfigurationError:
+def unknown_source(kind: object) -> ConfigurationError:
+    """The error for a source kind that does not exist."""
     return ConfigurationError(f"unknown source {kind!r}; use one of {list(SOURCE_KINDS)} or a SecretSource")
 
 
@@ -96,6 +97,6 @@ def get_source(source: str | SecretSource | None = None, **overrides: Any) -> Se
             timeout=settings.timeout,
         )
     else:
-        raise _unknown_source(kind)
+        raise unknown_source(kind)
     _cached = (key, built)
     return built

@@ -26,7 +26,8 @@ import ipywidgets as widgets
 import traitlets
 
 from kfp_nbsecrets import sources
-from kfp_nbsecrets.errors import SecretBindingError
+from kfp_nbsecrets.errors import KfpNbSecretsError, NotAPipelineError, one_line
+from kfp_nbsecrets.sources.config import unknown_source
 
 #: Comm target the JupyterLab extension listens on; the comm_open data is ``{"code": "<lines>"}``.
 INSERT_CELL_TARGET = "kfp_nbsecrets.insert_cell"
@@ -40,7 +41,7 @@ _GIVEN = "given"
 _ENV_MODE, _MOUNT_MODE = "env vars", "mount as files"
 
 
-class ChoiceError(ValueError):
+class ChoiceError(KfpNbSecretsError, ValueError):
     """The current choice cannot be attached or written as code (no secret, no key, no task...)."""
 
 
@@ -67,14 +68,6 @@ def suggest_mount_path(secret: str) -> str:
     return f"/secrets/{secret}"
 
 
-def _one_line(error: BaseException) -> str:
-    """An error as one readable line; unexpected ones are prefixed with their type."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    if isinstance(error, SecretBindingError | sources.SourceError | ChoiceError):
-        return text
-    return f"{type(error).__name__}: {text}"
-
-
 # -- inserting a cell ------------------------------------------------------------------------------
 
 def send_insert_cell(code: str) -> bool:
@@ -85,19 +78,12 @@ def send_insert_cell(code: str) -> bool:
     (``set_next_input`` works only while a cell executes, not from a widget callback.) Returns
     False, sending nothing, when there is no kernel with a front end (plain Python, terminal IPython).
     """
-    try:
-        import comm
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - both come with ipywidgets
+    import comm
+
+    if not _in_kernel():
         return False
-    shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
-        return False
-    try:
-        channel = comm.create_comm(target_name=INSERT_CELL_TARGET, data={"code": code})
-        channel.close()
-    except Exception:  # a front end that cannot take comms: the lines stay shown to copy
-        return False
+    channel = comm.create_comm(target_name=INSERT_CELL_TARGET, data={"code": code})
+    channel.close()
     return not isinstance(channel, comm.DummyComm)
 
 
@@ -125,7 +111,8 @@ class SecretPicker(widgets.VBox):
             from kfp.dsl.graph_component import GraphComponent
 
             if not isinstance(pipeline, GraphComponent):
-                raise TypeError(f"pipeline must be a @dsl.pipeline function, got {type(pipeline).__name__}")
+                raise NotAPipelineError(f"pipeline must be a @dsl.pipeline function, got"
+                                        f" {type(pipeline).__name__}")
         self.pipeline = pipeline
         self.pipeline_name = pipeline_name or _variable_name(pipeline)
         self.debounce = debounce if debounce is not None else DEBOUNCE_SECONDS if _in_kernel() else 0.0
@@ -156,7 +143,7 @@ class SecretPicker(widgets.VBox):
             options.insert(0, (f"{source.kind or type(source).__name__}: {source.describe()}", _GIVEN))
             source = _GIVEN
         elif source not in {kind for _, kind in _SOURCE_LABELS}:
-            raise ValueError(f"unknown source {source!r}; use one of local, k8s, memory or a SecretSource")
+            raise unknown_source(source)
         self.source_choice = widgets.Dropdown(options=options, value=source, description="Source",
                                               layout=widgets.Layout(width="22em"))
         self.namespace = widgets.Text(value=namespace or "", placeholder="default namespace",
@@ -242,9 +229,9 @@ class SecretPicker(widgets.VBox):
         try:
             source = self.source()
             infos = source.list_secrets(self.namespace.value.strip() or None)
-        except Exception as error:  # SourceError (403, unreachable), missing client, bad settings
+        except KfpNbSecretsError as error:  # 403, unreachable, no kubeconfig, bad settings
             self._infos, self._where = [], ""
-            self._set_message(_one_line(error), "error")
+            self._set_message(one_line(error), "error")
             self.list_status.value = "no secrets listed"
         else:
             self._infos = infos
@@ -305,7 +292,7 @@ class SecretPicker(widgets.VBox):
     def select(self, name: str) -> None:
         """Choose the secret ``name`` (clears the search if it hides it)."""
         if name not in self._by_name:
-            raise KeyError(f"no secret {name!r} listed in {self.source().describe()}")
+            raise ChoiceError(f"no secret {name!r} listed in {self.source().describe()}")
         if all(value != name for _, value in self.secret_list.options):
             self.search.value = ""
             self._apply_filter()
@@ -320,10 +307,10 @@ class SecretPicker(widgets.VBox):
     def choose_keys(self, env: Mapping[str, str | None]) -> None:
         """Tick exactly the keys in ``env`` of the chosen secret, each with its env var name (None: keep)."""
         if self._chosen is None:
-            raise ValueError("no secret chosen; call select(NAME) first")
+            raise ChoiceError("no secret chosen; call select(NAME) first")
         unknown = sorted(set(env) - set(self._key_rows))
         if unknown:
-            raise KeyError(f"secret {self._chosen.name!r} has no key(s) {unknown};"
+            raise ChoiceError(f"secret {self._chosen.name!r} has no key(s) {unknown};"
                            f" it has {sorted(self._key_rows)}")
         for key, (box, name) in self._key_rows.items():
             box.value = key in env
@@ -437,8 +424,8 @@ class SecretPicker(widgets.VBox):
                 trial = _bind_like_the_magic(bind, trial, request)
             for request in requests:
                 _bind_like_the_magic(bind, self.pipeline, request)
-        except Exception as error:
-            self._set_message(_one_line(error), "error")
+        except KfpNbSecretsError as error:
+            self._set_message(one_line(error), "error")
             return False
         first = requests[0]
         what = (f"as {', '.join(f'{k}->{v}' for k, v in first['env'].items())}" if first["env"]
@@ -471,8 +458,8 @@ class SecretPicker(widgets.VBox):
         """Show the lines to copy and ask the notebook to insert them as a new cell below."""
         try:
             text = self.code_text()
-        except Exception as error:
-            self._set_message(_one_line(error), "error")
+        except KfpNbSecretsError as error:
+            self._set_message(one_line(error), "error")
             return None
         self.code.value = text
         self.code.layout.display = ""
@@ -493,8 +480,8 @@ class SecretPicker(widgets.VBox):
             return
         try:
             shown = preview(self.pipeline)
-        except Exception as error:
-            self._set_message(_one_line(error), "error")
+        except KfpNbSecretsError as error:
+            self._set_message(one_line(error), "error")
             return
         self.preview.outputs = ()
         self.preview.append_display_data(shown)
@@ -532,10 +519,8 @@ def _container_tasks(pipeline: Any) -> list[str]:
 
 
 def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return False
+    from IPython import get_ipython
+
     return getattr(get_ipython(), "kernel", None) is not None
 
 
@@ -543,12 +528,9 @@ def _variable_name(pipeline: Any) -> str:
     """The notebook variable holding ``pipeline``, else its function's name."""
     if pipeline is None:
         return "PIPELINE"
-    try:
-        from IPython import get_ipython
+    from IPython import get_ipython
 
-        shell = get_ipython()
-    except ImportError:  # pragma: no cover
-        shell = None
+    shell = get_ipython()
     if shell is not None:
         for name, value in shell.user_ns.items():
             if value is pipeline and not name.startswith("_"):
