@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import threading
 import time
 import uuid
@@ -25,10 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 
-# The official KFP REST spec: ../shared/kfp-api/ beside the checkout (CI lays shared/ there too).
-SWAGGER = Path(os.environ.get(
-    "KFP_API_SPEC",
-    Path(__file__).resolve().parents[2] / "shared" / "kfp-api" / "kfp_api_single_file.swagger.json"))
+# The official KFP REST spec (v2beta1, KFP 2.17.0), kept in the repo: see tests/data/README.md.
+SWAGGER = Path(__file__).resolve().parent / "data" / "kfp_api_single_file.swagger.json"
 PREFIX = "/apis/v2beta1"
 
 DEFAULT_SCRIPT = (
