@@ -150,7 +150,26 @@ def _checked_secret_name(task: PipelineTask, secret_name: object, *, volume: boo
             f"task {task.name!r} cannot take its secret name from its own output; produce the"
             f" name in an upstream task"
         )
+    producer = secret_name.task
+    if producer is not None and _loops_of(producer) - _loops_of(task):
+        raise ChannelError(
+            f"task {task.name!r} cannot take its secret name from {producer.name!r}, which runs in a"
+            f" dsl.ParallelFor that {task.name!r} is not in: each iteration has its own output, so there is"
+            f" no single name outside the loop; move the task into that loop, or produce the name outside it"
+        )
     return secret_name
+
+
+def _loops_of(task: PipelineTask) -> set[int]:
+    """The ``dsl.ParallelFor`` groups around a task (the KFP compiler refuses a dependency out of one)."""
+    from kfp.dsl.tasks_group import ParallelFor
+
+    loops, group = set(), task.parent_task_group
+    while group is not None:
+        if isinstance(group, ParallelFor):
+            loops.add(id(group))
+        group = group.parent_task_group
+    return loops
 
 
 def _channel_for_template(ref: refs.SecretRef) -> pipeline_channel.PipelineParameterChannel:

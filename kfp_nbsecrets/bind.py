@@ -340,4 +340,5 @@ def _result(pipeline: Any, compiled: ir.CompiledPipeline, added: tuple[str, str]
 
         spec = structures.InputSpec(type="String", default=added[1], optional=True)
         pipeline.component_spec.inputs = {**(inputs or {}), added[0]: spec}
+        pipeline._component_inputs.add(added[0])  # the set kfp checks call arguments against
     return pipeline

@@ -229,3 +229,21 @@ def test_upstream_failure_rolls_back(monkeypatch):
             env(t, p["db_secret"], {"password": "DB_PASSWORD"})
         assert state(t) == before
     in_pipeline(body)
+
+
+def test_a_loop_task_output_cannot_name_a_secret_outside_its_loop():
+    """kfp would fail at compile time with InvalidTopologyException; the binding is refused first."""
+    problems = []
+
+    @dsl.pipeline
+    def pipe():
+        with dsl.ParallelFor(["a", "b"]):
+            made = consume(x="a")
+            inside = consume(x="in")
+            env(inside, made.output, {"k": "K"})  # the same loop: fine
+        outside = consume(x="out")
+        for name in (made.output, "{{tasks.consume.Output}}"):
+            problems.append(refused(outside, lambda name=name: env(outside, name, {"k": "K"}), ChannelError,
+                                    "runs in a dsl.ParallelFor", "move the task into that loop"))
+
+    assert len(problems) == 2

@@ -500,3 +500,15 @@ def test_docker_runner_gets_read_only_bind_mounts(monkeypatch, tmp_path):
     assert copied.container_run_args["mounts"][1] == {
         "target": "/secrets/db", "source": str(tmp_path), "type": "bind", "read_only": True}
     assert runner.container_run_args["mounts"] == [Mount(target="/data")]  # the user's runner is untouched
+
+
+def test_a_parameter_added_by_bind_can_be_set_for_a_local_run(env, capfd, source):
+    from kfp_nbsecrets.bind import bind
+
+    @dsl.pipeline(name="bound-later")
+    def pipe():
+        report(label="t", env_names=["TOKEN"], mount="")
+
+    bind(pipe, "report", "team-a", env={"token": "TOKEN"}, param="team_secret")
+    assert _run_report(env, capfd, pipe, {"team_secret": "team-b"}, source) == [f"t env:TOKEN={digest(CANARY_B)}"]
+    assert _run_report(env, capfd, pipe, None, source) == [f"t env:TOKEN={digest(CANARY_A)}"]
