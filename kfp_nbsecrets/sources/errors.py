@@ -49,9 +49,9 @@ class SecretExistsError(SourceError):
     ``names`` and ``where`` let a caller say the fix in its own words (the magic says ``--replace``).
     """
 
-    def __init__(self, names: tuple[str, ...], where: str, fix: str = "pass replace=True to overwrite") -> None:
+    def __init__(self, names: tuple[str, ...], where: str) -> None:
         self.names, self.where = tuple(names), where
-        super().__init__(self.explain(fix))
+        super().__init__(self.explain("pass replace=True to overwrite"))
 
     def explain(self, fix: str) -> str:
         """The message, ending with ``fix`` (e.g. "add --replace to overwrite")."""
