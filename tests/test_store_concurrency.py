@@ -1,5 +1,6 @@
 """The local store used by several processes at once (real processes, not threads), and killed mid-write."""
 
+import base64
 import multiprocessing
 import os
 import subprocess
@@ -107,11 +108,11 @@ WRITER = """
 import os, sys, time
 from kfp_nbsecrets.sources.store import LocalStore
 
-def fsync_then_hang(descriptor):  # the temp file is written: tell the test, then wait for SIGKILL
+def hang_before_rename(source, target):  # the temp file is written: tell the test, wait for SIGKILL
     print("writing", flush=True)
     time.sleep(60)
 
-os.fsync = fsync_then_hang
+os.replace = hang_before_rename
 LocalStore(sys.argv[1]).add("db", {"k": sys.argv[2]}, replace=True)
 """
 
@@ -128,11 +129,14 @@ def test_a_writer_killed_mid_write_leaves_nothing_after_the_next_write(tmp_path)
             child.kill()
             child.wait(timeout=10)
             child.stdout.close()
-    assert len(list(directory.glob(".tmp-*"))) == 3  # killed with the new value in a temp file
+        # each killed writer left its temp file holding the new value; the next writer removed it
+        (temp,) = directory.glob(".tmp-*")
+        assert base64.b64encode(f"new-{number}".encode()) in temp.read_bytes()
     store = LocalStore(directory)
     assert store.read_values_for_local_run("db")["k"] == b"old"
     store.add("other", {"k": "v"})
     assert sorted(os.listdir(directory)) == [".lock", "db.yaml", "other.yaml"]
+    assert b"bmV3L" not in b"".join(path.read_bytes() for path in directory.iterdir())  # no base64 of new-N
 
 
 def test_stale_temp_files_are_wiped_and_removed_without_following_links(tmp_path):

@@ -60,7 +60,7 @@ class SecretExistsError(SourceError):
             return f"secret {listed} already exists in {self.where}; {fix} it"
         return f"secrets {listed} already exist in {self.where}; nothing was written; {fix} them"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type, tuple[tuple[str, ...], str]]:
         return type(self), (self.names, self.where)
 
 
@@ -70,3 +70,7 @@ class PromptCancelled(SourceError):
 
 class StoreBusyError(SourceError):
     """Another process held the local store's lock for longer than the store waits."""
+
+
+class StoreWriteError(SourceError):
+    """The local store could not be written (disk full, read-only, permission denied): nothing was changed."""
