@@ -43,7 +43,7 @@ def seed(directory: Path, workers: int) -> None:
     """A private store whose hand-written multi-document file holds one secret per worker."""
     directory.mkdir(mode=0o700, parents=True)
     documents = [
-        f"apiVersion: v1\nkind: Secret\nmetadata: {{name: w{worker}-multi}}\nstringData: {{k: w{worker}-0-00000000}}\n"
+        f"kind: Secret\nmetadata: {{name: w{worker}-multi}}\nstringData: {{k: w{worker}-0-00000000}}\n"
         for worker in range(workers)
     ]
     path = directory / MULTI_FILE
@@ -53,16 +53,16 @@ def seed(directory: Path, workers: int) -> None:
 
 def _manifest(documents: list[tuple[str, str]], broken: bool) -> str:
     texts = [
-        f"kind: Secret\nmetadata: {{name: {name}}}\ndata: {{k: {base64.b64encode(value.encode()).decode()}}}\n"
+        f"kind: Secret\nmetadata: {{name: {name}}}\ndata: {{k: {base64.b64encode(value.encode()).decode()}}}"
         for name, value in documents
     ]
     if broken:
         texts.append("kind: Secret\nmetadata: {name: broken}\ndata: {k: 'not base64!'}\n")
-    return "---\n".join(texts)
+    return "\n---\n".join(texts)
 
 
 def worker(index: int, directory: str, operations: int, seed_value: int, barrier: Any, results: Any) -> None:
-    """Run ``operations`` random operations on the store; put a report (counts, problems, logs) on ``results``."""
+    """Run ``operations`` random operations on the store; put a report (counts, problems, logs) on results."""
     rng = random.Random(seed_value)
     store = LocalStore(directory)
     own = owned_names(index)
@@ -79,8 +79,11 @@ def worker(index: int, directory: str, operations: int, seed_value: int, barrier
     for number in range(1, operations + 1):
         kind = rng.choice(kinds)
         value = f"w{index}-{number}-{secrets.token_hex(4)}"
-        name = rng.choice((own if kind == "read" else own[:2]) + SHARED) if kind in ("add", "rm", "read") \
+        name = (
+            rng.choice((own if kind == "read" else own[:2]) + SHARED)
+            if kind in ("add", "rm", "read")
             else rng.choice(SHARED)
+        )
         mine = name in own
         replace = rng.random() < 0.6
         begin = time.monotonic_ns()
@@ -88,7 +91,9 @@ def worker(index: int, directory: str, operations: int, seed_value: int, barrier
             if kind == "add":
                 store.add(name, {"k": value}, replace=replace)
                 if mine and expected[name] is not None and not replace:
-                    problems["unexpected"].append(f"add {name} without replace succeeded over an existing one")
+                    problems["unexpected"].append(
+                        f"add {name} without replace succeeded over an existing one"
+                    )
                 if mine:
                     expected[name] = value
                 else:
@@ -108,7 +113,9 @@ def worker(index: int, directory: str, operations: int, seed_value: int, barrier
                 present = {info.name for info in store.list_secrets(include_system=True)}
                 for owned in own:
                     if (owned in present) != (expected[owned] is not None):
-                        problems["lost"].append(f"list shows {owned} {'present' if owned in present else 'absent'}")
+                        problems["lost"].append(
+                            f"list shows {owned} {'present' if owned in present else 'absent'}"
+                        )
             elif kind == "read":
                 try:
                     got = store.read_values_for_local_run(name)["k"].decode()
@@ -152,10 +159,18 @@ def worker(index: int, directory: str, operations: int, seed_value: int, barrier
             problems["raw"].append(f"{kind} {name}: {type(error).__name__}: {error}")
     finished = time.monotonic()
     scratch.rmdir()
-    results.put({
-        "worker": index, "counts": counts, "problems": problems, "expected": expected, "changes": changes,
-        "shared_reads": shared_reads, "started": started, "finished": finished,
-    })
+    results.put(
+        {
+            "worker": index,
+            "counts": counts,
+            "problems": problems,
+            "expected": expected,
+            "changes": changes,
+            "shared_reads": shared_reads,
+            "started": started,
+            "finished": finished,
+        }
+    )
 
 
 def _final_candidates(changes: list[tuple[str, str | None, int, int]]) -> set[str | None]:
@@ -170,8 +185,10 @@ def check_store(directory: Path, reports: list[dict[str, Any]]) -> dict[str, lis
     problems: dict[str, list[str]] = {"lost": [], "corrupt": [], "raw": [], "mode": [], "temp": []}
     store = LocalStore(directory)
     try:
-        final = {info.name: store.read_values_for_local_run(info.name)["k"].decode()
-                 for info in store.list_secrets(include_system=True)}
+        final = {
+            info.name: store.read_values_for_local_run(info.name)["k"].decode()
+            for info in store.list_secrets(include_system=True)
+        }
     except KfpNbSecretsError as error:
         problems["corrupt"].append(f"final listing: {error}")
         return problems
@@ -185,8 +202,11 @@ def check_store(directory: Path, reports: list[dict[str, Any]]) -> dict[str, lis
         if final.get(name) not in _final_candidates(changes):
             problems["lost"].append(f"final {name}: {final.get(name)} is not the last change")
     for report in reports:
-        problems["corrupt"] += [f"read a shared value nobody wrote: {value}"
-                                for value in report["shared_reads"] if value not in written]
+        problems["corrupt"] += [
+            f"read a shared value nobody wrote: {value}"
+            for value in report["shared_reads"]
+            if value not in written
+        ]
     if stat.S_IMODE(directory.stat().st_mode) != 0o700:
         problems["mode"].append(f"{directory}: {stat.S_IMODE(directory.stat().st_mode):o}")
     for entry in os.scandir(directory):
@@ -198,14 +218,17 @@ def check_store(directory: Path, reports: list[dict[str, Any]]) -> dict[str, lis
     return problems
 
 
-def run(directory: Path, workers: int = 4, operations: int = 200, seed_value: int = 19,
-        timeout: float = 300) -> dict[str, Any]:
+def run(
+    directory: Path, workers: int = 4, operations: int = 200, seed_value: int = 19, timeout: float = 300
+) -> dict[str, Any]:
     """Seed a store, run ``workers`` processes of ``operations`` each, check it; the figures and problems."""
     seed(directory, workers)
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(workers), context.Queue()
     processes = [
-        context.Process(target=worker, args=(index, str(directory), operations, seed_value + index, barrier, results))
+        context.Process(
+            target=worker, args=(index, str(directory), operations, seed_value + index, barrier, results)
+        )
         for index in range(workers)
     ]
     for process in processes:
@@ -234,8 +257,14 @@ def run(directory: Path, workers: int = 4, operations: int = 200, seed_value: in
     counts: Counter[str] = Counter()
     for report in reports:
         counts.update(report["counts"])
-    elapsed = (max((r["finished"] for r in reports), default=0.0)
-               - min((r["started"] for r in reports), default=0.0))
+    elapsed = max((r["finished"] for r in reports), default=0.0) - min(
+        (r["started"] for r in reports), default=0.0
+    )
     total = workers * operations
-    return {"operations": total, "seconds": elapsed, "ops_per_second": total / elapsed if elapsed else 0.0,
-            "counts": dict(counts), "problems": problems}
+    return {
+        "operations": total,
+        "seconds": elapsed,
+        "ops_per_second": total / elapsed if elapsed else 0.0,
+        "counts": dict(counts),
+        "problems": problems,
+    }

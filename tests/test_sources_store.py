@@ -303,6 +303,8 @@ HOSTILE_MANIFESTS = {
     "top-level-list": "[s3cr3t]\n",
     "binary": b"\x00\x01\xff\xfes3cr3t\x80",
     "nul-in-utf8": "kind: Secret\x00s3cr3t\n",
+    "deep-nesting": "s3cr3t: " + "[" * 100_000 + "]" * 100_000,
+    "deep-but-parsable": "kind: Secret\nmetadata: {name: x}\nstringData: {k: " + "[" * 900 + "]" * 900 + "}",
 }
 
 
@@ -331,7 +333,7 @@ def test_hostile_manifest_inside_the_store_gives_one_line_naming_the_file(store,
             operation()
         message = str(caught.value)
         assert str(path) in message and "\n" not in message and "s3cr3t" not in message
-    if case not in ("binary", "nul-in-utf8", "top-level-list", "metadata-int"):
+    if case not in ("binary", "nul-in-utf8", "deep-nesting"):
         assert "document 1" in str(caught.value)
 
 

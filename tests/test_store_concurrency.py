@@ -5,7 +5,6 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import store_stress
@@ -19,7 +18,9 @@ SPAWN = multiprocessing.get_context("spawn")
 def run_processes(target, count, *args, timeout=90):
     """Run ``target(index, barrier, results, *args)`` in ``count`` processes; the list of what they put."""
     barrier, results = SPAWN.Barrier(count), SPAWN.Queue()
-    processes = [SPAWN.Process(target=target, args=(index, barrier, results, *args)) for index in range(count)]
+    processes = [
+        SPAWN.Process(target=target, args=(index, barrier, results, *args)) for index in range(count)
+    ]
     for process in processes:
         process.start()
     try:
@@ -53,7 +54,9 @@ def test_adding_the_same_new_name_at_once_creates_it_once(tmp_path):
         assert sorted(worker[number] for worker in outcomes) == ["added", "exists", "exists", "exists"]
     store = LocalStore(tmp_path / "store")
     assert [info.name for info in store.list_secrets()] == sorted(f"n-{number}" for number in range(rounds))
-    assert sorted(p.name for p in store.directory.glob("*.yaml")) == sorted(f"n-{n}.yaml" for n in range(rounds))
+    assert sorted(p.name for p in store.directory.glob("*.yaml")) == sorted(
+        f"n-{n}.yaml" for n in range(rounds)
+    )
 
 
 def replace_own_document(index, barrier, results, directory, times):
@@ -121,8 +124,9 @@ def test_a_writer_killed_mid_write_leaves_nothing_after_the_next_write(tmp_path)
     directory = tmp_path / "store"
     LocalStore(directory).add("db", {"k": "old"})
     for number in range(3):
-        child = subprocess.Popen([sys.executable, "-c", WRITER, str(directory), f"new-{number}"],
-                                 stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(directory), f"new-{number}"], stdout=subprocess.PIPE, text=True
+        )
         try:
             assert child.stdout.readline().strip() == "writing"
         finally:
@@ -166,4 +170,3 @@ def test_mixed_operations_from_four_processes_lose_and_corrupt_nothing(tmp_path,
     assert sum(counts.values()) == workers * operations
     assert counts.get("add", 0) and counts.get("rm", 0) and counts.get("import", 0)
     assert counts.get("import-broken refused: broken", 0) and counts.get("add refused: exists", 0)
-

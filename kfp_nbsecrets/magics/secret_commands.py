@@ -71,7 +71,9 @@ class SecretCommands:
             elif args.action == "import":
                 if args.name or args.file.endswith(".env") or args.file.split("/")[-1].startswith(".env"):
                     if not args.name:
-                        raise UsageError(f"{args.file!r} is a .env file; give the secret's name with --name NAME")
+                        raise UsageError(
+                            f"{args.file!r} is a .env file; give the secret's name with --name NAME"
+                        )
                     infos = [store.import_dotenv(args.file, args.name, replace=args.replace)]
                 else:
                     infos = store.import_manifest(args.file, replace=args.replace)
@@ -80,7 +82,8 @@ class SecretCommands:
                 store.remove(args.name)
                 print(f"Removed secret {args.name!r} from {store.describe()}")
             else:
-                return _secrets_table(f"Secrets in {store.describe()}", store.list_secrets(include_system=True),
+                infos = store.list_secrets(include_system=True)
+                return _secrets_table(f"Secrets in {store.describe()}", infos,
                                       "the store is empty; add one with %kfp_secret store add NAME KEY")
         except SecretExistsError as error:
             raise UsageError(error.explain("add --replace to overwrite")) from None

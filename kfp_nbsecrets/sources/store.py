@@ -55,7 +55,7 @@ STORE_ENV = "KFP_NBSECRETS_STORE"
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 LOCK_FILE = ".lock"
 TEMP_PREFIX, TEMP_SUFFIX = ".tmp-", ".yaml"
-#: Larger files are refused unread: a Secret holds at most 1 MiB (Kubernetes' limit), a manifest a few of them.
+#: Larger files are refused unread: a Secret holds at most 1 MiB (Kubernetes' limit), a manifest a few.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _SCALARS = (str, int, float, bool, datetime.date)
 _DOTENV_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*")
@@ -136,7 +136,9 @@ def _read_text(path: Path, expected: str, *, in_store: bool = False) -> tuple[st
         if in_store:
             _check_private(path, info, is_dir=False)
         if info.st_size > MAX_FILE_BYTES:
-            raise StoreFormatError(f"{path} is larger than {MAX_FILE_BYTES >> 20} MiB; it cannot be {expected}")
+            raise StoreFormatError(
+                f"{path} is larger than {MAX_FILE_BYTES >> 20} MiB; it cannot be {expected}"
+            )
         with os.fdopen(os.dup(descriptor), "rb") as handle:
             content = handle.read(MAX_FILE_BYTES + 1)
     finally:
@@ -148,7 +150,7 @@ def _read_text(path: Path, expected: str, *, in_store: bool = False) -> tuple[st
 
 
 def _discard(path: Path) -> None:
-    """Overwrite a temporary file with zeros, then unlink it; never follows a link, never wipes a shared inode."""
+    """Overwrite a temp file with zeros, then unlink it; never follows a link, never wipes a shared inode."""
     with contextlib.suppress(OSError):  # wiping is best effort: the unlink below is what must happen
         descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
@@ -169,7 +171,9 @@ class _Document:
 
     __slots__ = ("path", "index", "raw", "modified")
 
-    def __init__(self, path: Path, index: int, raw: dict[str, Any], modified: datetime.datetime | None) -> None:
+    def __init__(
+        self, path: Path, index: int, raw: dict[str, Any], modified: datetime.datetime | None
+    ) -> None:
         self.path, self.index, self.raw, self.modified = path, index, raw, modified
 
     @property
@@ -243,13 +247,15 @@ def _parse_documents(path: Path, text: str, modified: datetime.datetime | None) 
     yaml = _yaml()
     error: StoreFormatError | None = None
     try:
-        raws = list(yaml.safe_load_all(text))
+        raws = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" near line {mark.line + 1}" if mark is not None else ""
         error = StoreFormatError(f"{path}: not valid YAML{where}; fix or remove the file")
     except RecursionError:
-        error = StoreFormatError(f"{path}: YAML nested too deeply to be a Secret manifest; fix or remove the file")
+        error = StoreFormatError(
+            f"{path}: YAML nested too deeply to be a Secret manifest; fix or remove the file"
+        )
     if error is not None:
         raise error  # outside the except clause: the YAML error quotes the file and is not kept as context
     documents = []
@@ -345,7 +351,9 @@ class LocalStore(SecretSource):
             descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as error:
             if error.errno == errno.ELOOP:
-                raise InsecureStoreError(f"{path} is a symbolic link; refusing to use it: remove it") from None
+                raise InsecureStoreError(
+                    f"{path} is a symbolic link; refusing to use it: remove it"
+                ) from None
             if not exclusive and error.errno in (errno.EACCES, errno.EROFS):
                 yield  # a store nobody can write to needs no lock for reading
                 return
@@ -390,8 +398,8 @@ class LocalStore(SecretSource):
             for document in _parse_documents(path, text, modified):
                 if document.name in index:
                     raise StoreFormatError(
-                        f"secret {document.name!r} is defined twice, in {index[document.name].path} and {path};"
-                        " remove one of them"
+                        f"secret {document.name!r} is defined twice, in {index[document.name].path} and"
+                        f" {path}; remove one of them"
                     )
                 index[document.name] = document
         return index
@@ -412,7 +420,9 @@ class LocalStore(SecretSource):
     def _read_values(self, name: str, namespace: str | None) -> Mapping[str, bytes]:
         document = self._index().get(name)
         if document is None:
-            raise SecretNotFound(f"secret {name!r} not found in {self.describe()}; check the name or create it")
+            raise SecretNotFound(
+                f"secret {name!r} not found in {self.describe()}; check the name or create it"
+            )
         return document.values()
 
     # -- writing
@@ -433,8 +443,9 @@ class LocalStore(SecretSource):
             where = str(index[existing[0]].path) if len(existing) == 1 else self.describe()
             raise SecretExistsError(tuple(existing), where)
 
-    def _plan(self, index: Mapping[str, _Document], put: Iterable[dict[str, Any]] = (),
-              remove: str | None = None) -> dict[Path, list[dict[str, Any]]]:
+    def _plan(
+        self, index: Mapping[str, _Document], put: Iterable[dict[str, Any]] = (), remove: str | None = None
+    ) -> dict[Path, list[dict[str, Any]]]:
         """The new documents of every file a change touches (an empty list: delete the file)."""
         files: dict[Path, list[dict[str, Any]]] = {}
 
@@ -463,18 +474,20 @@ class LocalStore(SecretSource):
 
     def _commit(self, files: Mapping[Path, list[dict[str, Any]]]) -> None:
         """Write every file in a temp file first, then rename them all into place; all or nothing."""
-        dump = _yaml().safe_dump_all
+        yaml = _yaml()
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         temps: dict[Path, str] = {}
+        renaming, path = False, self.directory
         try:
             for path, documents in files.items():
-                if not documents:
-                    continue
-                descriptor, temps[path] = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=self.directory)
-                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                    os.fchmod(descriptor, 0o600)
-                    dump(documents, handle, sort_keys=False, default_flow_style=False)
-                    handle.flush()
-                    os.fsync(descriptor)
+                if documents:
+                    descriptor, temps[path] = tempfile.mkstemp(TEMP_SUFFIX, TEMP_PREFIX, self.directory)
+                    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                        os.fchmod(descriptor, 0o600)
+                        yaml.dump_all(documents, handle, Dumper=dumper, sort_keys=False)
+                        handle.flush()
+                        os.fsync(descriptor)
+            renaming = True
             for path, documents in files.items():
                 if documents:
                     os.replace(temps.pop(path), path)
@@ -482,13 +495,13 @@ class LocalStore(SecretSource):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(path)
         except OSError as error:
-            raise StoreWriteError(
-                f"cannot write {error.filename or self.directory}: {error.strerror}; the store was not changed"
-            ) from None
+            outcome = "the store may be partly changed" if renaming else "the store was not changed"
+            raise StoreWriteError(f"cannot write {path}: {error.strerror}; {outcome}") from None
         finally:
             for temp in temps.values():
                 _discard(Path(temp))
-        with contextlib.suppress(OSError):  # make the renames durable; some file systems cannot sync a directory
+        # Make the renames durable; some file systems cannot sync a directory.
+        with contextlib.suppress(OSError):
             directory = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
             try:
                 os.fsync(directory)
@@ -572,16 +585,11 @@ class LocalStore(SecretSource):
                     f" {document.index + 1}); keep one"
                 )
             first[document.name] = document.index + 1
-        manifests = [
-            _manifest(
-                document.name,
-                document.values(),
-                type=str(document.raw.get("type") or "Opaque"),
-                labels=document.raw["metadata"].get("labels"),
-                namespace=document.raw["metadata"].get("namespace"),
-            )
-            for document in documents
-        ]
+        manifests = []
+        for document in documents:
+            info = document.info()
+            manifests.append(_manifest(info.name, document.values(), type=info.type, labels=info.labels,
+                                       namespace=info.namespace))
         return self._put(manifests, replace=replace)
 
     def import_dotenv(
@@ -615,12 +623,19 @@ class LocalStore(SecretSource):
 
 
 def _manifest(
-    name: str, values: Mapping[str, str | bytes], *, type: str, labels: Mapping[str, Any] | None,
+    name: str,
+    values: Mapping[str, str | bytes],
+    *,
+    type: str,
+    labels: Mapping[str, Any] | None,
     namespace: str | None,
 ) -> dict[str, Any]:
     """A checked Secret manifest with every value base64-encoded under ``data``."""
     _check_name(name)
     _check_keys(values)
+    label_texts = [text for item in (labels or {}).items() for text in item]
+    if not isinstance(type, str) or not all(isinstance(text, str) for text in label_texts):
+        raise InvalidValueError(f"the type and the labels of secret {name!r} must be text")
     encoded = {key: base64.b64encode(_as_bytes(value, name, key)).decode() for key, value in values.items()}
     metadata: dict[str, Any] = {"name": name}
     if namespace:
