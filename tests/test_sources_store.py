@@ -1,4 +1,5 @@
 import base64
+import errno
 import os
 import stat
 import textwrap
@@ -13,7 +14,7 @@ from kfp_nbsecrets.sources import (
     SourceError,
     StoreFormatError,
 )
-from kfp_nbsecrets.sources.errors import PromptCancelled, SecretExistsError
+from kfp_nbsecrets.sources.errors import PromptCancelled, SecretExistsError, StoreBusyError, StoreWriteError
 from kfp_nbsecrets.sources.store import LocalStore, default_store_dir
 
 
@@ -376,3 +377,49 @@ def test_a_directory_or_link_named_like_a_manifest_in_the_store_is_skipped(store
     elsewhere.write_text("kind: Secret\nmetadata: {name: linked}\nstringData: {k: v}\n")
     (store.directory / "linked.yaml").symlink_to(elsewhere)
     assert [info.name for info in store.list_secrets()] == ["db"]
+
+
+def test_a_lock_held_too_long_gives_a_bounded_one_line_error(store):
+    import fcntl
+    import time
+
+    store.add("db", {"k": "v"})
+    with open(store.directory / ".lock", "rb") as holder:  # another open file: conflicts like another process
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        busy = LocalStore(store.directory, lock_timeout=0.3)
+        for operation in (busy.list_secrets, lambda: busy.add("x", {"k": "v"}), lambda: busy.remove("db")):
+            started = time.monotonic()
+            with pytest.raises(StoreBusyError, match="stayed locked by another process for 0.3 s"):
+                operation()
+            assert time.monotonic() - started < 2
+    assert busy.keys("db") == ("k",) and not busy.exists("x")
+
+
+def test_a_failed_write_changes_nothing_and_leaves_no_temp_file(store, tmp_path, monkeypatch):
+    store.add("a", {"k": "old"})
+    manifest = tmp_path / "in.yaml"
+    manifest.write_text("kind: Secret\nmetadata: {name: a}\nstringData: {k: new}\n---\n"
+                        "kind: Secret\nmetadata: {name: b}\nstringData: {k: new}\n")
+    synced = []
+
+    def fsync_fails_the_second_time(descriptor):
+        synced.append(descriptor)
+        if len(synced) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fsync_fails_the_second_time)
+    with pytest.raises(StoreWriteError, match="No space left on device; the store was not changed") as caught:
+        store.import_manifest(manifest, replace=True)
+    monkeypatch.undo()
+    assert "\n" not in str(caught.value) and str(store.directory) in str(caught.value)
+    assert store.read_values_for_local_run("a")["k"] == b"old" and not store.exists("b")
+    assert sorted(os.listdir(store.directory)) == [".lock", "a.yaml"]
+
+
+def test_a_lock_file_that_is_a_symbolic_link_is_refused(store, tmp_path):
+    store.add("db", {"k": "v"})
+    (store.directory / ".lock").unlink()
+    (store.directory / ".lock").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(InsecureStoreError, match="is a symbolic link"):
+        store.add("x", {"k": "v"})
+    assert not (tmp_path / "elsewhere").exists()

@@ -58,6 +58,8 @@ TEMP_PREFIX, TEMP_SUFFIX = ".tmp-", ".yaml"
 #: Larger files are refused unread: a Secret holds at most 1 MiB (Kubernetes' limit), a manifest a few.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _SCALARS = (str, int, float, bool, datetime.date)
+# Never block on a FIFO, never follow a final symbolic link, never leak into a child (0 where unsupported).
+_NONBLOCK, _NOFOLLOW, _CLOEXEC = (getattr(os, flag, 0) for flag in ("O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC"))
 _DOTENV_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*")
 
 
@@ -98,8 +100,16 @@ def _check_keys(keys: Iterable[str]) -> None:
             raise InvalidSecretKeyError(problem)
 
 
+def _modified(info: os.stat_result) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(info.st_mtime, datetime.timezone.utc)
+
+
+def _mine(info: os.stat_result) -> bool:
+    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
+
+
 def _check_private(path: Path, info: os.stat_result, *, is_dir: bool) -> None:
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+    if not _mine(info):
         raise InsecureStoreError(
             f"{path} is owned by another user (uid {info.st_uid}); refusing to use it:"
             f" run 'chown {os.getuid()} {path}' or use another store"
@@ -118,21 +128,20 @@ def _read_text(path: Path, expected: str, *, in_store: bool = False) -> tuple[st
     ``in_store``: a store entry; symbolic links and anything but a regular file are skipped (None), as is a
     file that vanished, and the file must be private. Otherwise StoreFormatError names what is wrong.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        descriptor = os.open(path, flags | (getattr(os, "O_NOFOLLOW", 0) if in_store else 0))
+        descriptor = os.open(path, os.O_RDONLY | _NONBLOCK | _CLOEXEC | (_NOFOLLOW if in_store else 0))
     except OSError as error:
         if in_store and error.errno in (errno.ENOENT, errno.ELOOP):
             return None
         reason = "no such file" if error.errno == errno.ENOENT else error.strerror
-        raise StoreFormatError(f"{path}: cannot be read ({reason}); give {expected}") from None
+        raise StoreFormatError(f"{path}: cannot be read ({reason}); it must be {expected}") from None
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             if in_store:
                 return None
             what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise StoreFormatError(f"{path} is {what}; give {expected}")
+            raise StoreFormatError(f"{path} is {what}; it must be {expected}")
         if in_store:
             _check_private(path, info, is_dir=False)
         if info.st_size > MAX_FILE_BYTES:
@@ -152,13 +161,13 @@ def _read_text(path: Path, expected: str, *, in_store: bool = False) -> tuple[st
 def _discard(path: Path) -> None:
     """Overwrite a temp file with zeros, then unlink it; never follows a link, never wipes a shared inode."""
     with contextlib.suppress(OSError):  # wiping is best effort: the unlink below is what must happen
-        descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        descriptor = os.open(path, os.O_WRONLY | _NONBLOCK | _NOFOLLOW | _CLOEXEC)
         try:
             info = os.fstat(descriptor)
-            if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and info.st_uid == os.getuid():
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and _mine(info):
                 zeros = bytes(min(info.st_size, 1 << 20))
                 for offset in range(0, info.st_size, len(zeros) or 1):
-                    os.pwrite(descriptor, zeros[: info.st_size - offset], offset)
+                    os.write(descriptor, zeros[: info.st_size - offset])
                 os.fsync(descriptor)
         finally:
             os.close(descriptor)
@@ -348,7 +357,7 @@ class LocalStore(SecretSource):
             return
         path = self.directory / LOCK_FILE
         try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600)
         except OSError as error:
             if error.errno == errno.ELOOP:
                 raise InsecureStoreError(
@@ -394,8 +403,7 @@ class LocalStore(SecretSource):
             if read is None:
                 continue
             text, info = read
-            modified = datetime.datetime.fromtimestamp(info.st_mtime, datetime.timezone.utc)
-            for document in _parse_documents(path, text, modified):
+            for document in _parse_documents(path, text, _modified(info)):
                 if document.name in index:
                     raise StoreFormatError(
                         f"secret {document.name!r} is defined twice, in {index[document.name].path} and"
@@ -502,7 +510,7 @@ class LocalStore(SecretSource):
                 _discard(Path(temp))
         # Make the renames durable; some file systems cannot sync a directory.
         with contextlib.suppress(OSError):
-            directory = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+            directory = os.open(self.directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             try:
                 os.fsync(directory)
             finally:
@@ -516,11 +524,11 @@ class LocalStore(SecretSource):
                 self._refuse_existing(names, index)
             files = self._plan(index, put=manifests)
             self._commit(files)
-        written: dict[str, SecretInfo] = {}
-        for path, documents in files.items():
-            modified = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc)
-            for position, raw in enumerate(documents):
-                written[raw["metadata"]["name"]] = _Document(path, position, raw, modified).info()
+            written = {
+                raw["metadata"]["name"]: _Document(path, position, raw, _modified(path.stat())).info()
+                for path, documents in files.items()
+                for position, raw in enumerate(documents)
+            }
         return [written[name] for name in names]
 
     def add(
@@ -558,10 +566,9 @@ class LocalStore(SecretSource):
         _check_keys(keys)
         if not keys:
             raise InvalidSecretKeyError(f"give at least one key name for secret {name!r}")
+        index = self._index()  # checks the directory and its files too
         if not options.get("replace"):
-            self._refuse_existing([name], self._index())
-        elif self._directory_exists():
-            self._index()  # the files can be read and are private
+            self._refuse_existing([name], index)
         values = {}
         for key in keys:
             try:
