@@ -381,7 +381,7 @@ class LocalStore(SecretSource):
                             f" try again, or find the process holding {path} (e.g. 'fuser {path}')"
                         ) from None
                     time.sleep(delay * random.uniform(0.5, 1.5))
-                    delay = min(delay * 2, 0.05)
+                    delay = min(delay * 2, 0.005)
             yield
         finally:
             os.close(descriptor)  # releases the lock
