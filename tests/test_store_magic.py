@@ -55,3 +55,15 @@ def test_end_of_input_at_the_prompt_is_a_one_line_cancel(ip, store, monkeypatch)
     message = str(caught.value)
     assert message.startswith("cancelled") and "EOFError" not in message and "\n" not in message
     assert not store.exists("db")
+
+
+def test_a_frontend_without_stdin_gets_a_one_line_way_out(ip, store, monkeypatch):
+    from IPython.core.error import StdinNotImplementedError
+
+    def no_stdin(prompt=""):
+        raise StdinNotImplementedError("this frontend does not support input requests")
+
+    monkeypatch.setattr("getpass.getpass", no_stdin)
+    with pytest.raises(UsageError, match="cannot show a hidden prompt; add the secret from Python"):
+        run(ip, "%kfp_secret store add db k")
+    assert not store.exists("db")
