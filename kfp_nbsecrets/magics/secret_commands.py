@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from IPython.core.error import UsageError
+from IPython.core.error import StdinNotImplementedError, UsageError
 
 from kfp_nbsecrets.magics.router import SOURCE_CHOICES, arg, subcommand
 from kfp_nbsecrets.tables import Table
@@ -58,8 +58,6 @@ class SecretCommands:
     )
     def cmd_store(self, args: argparse.Namespace, scope: dict) -> Table | None:
         import getpass
-
-        from IPython.core.error import StdinNotImplementedError
 
         from kfp_nbsecrets.sources.errors import SecretExistsError
 
