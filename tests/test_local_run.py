@@ -510,5 +510,6 @@ def test_a_parameter_added_by_bind_can_be_set_for_a_local_run(env, capfd, source
         report(label="t", env_names=["TOKEN"], mount="")
 
     bind(pipe, "report", "team-a", env={"token": "TOKEN"}, param="team_secret")
-    assert _run_report(env, capfd, pipe, {"team_secret": "team-b"}, source) == [f"t env:TOKEN={digest(CANARY_B)}"]
+    assert _run_report(env, capfd, pipe, {"team_secret": "team-b"}, source) == \
+        [f"t env:TOKEN={digest(CANARY_B)}"]
     assert _run_report(env, capfd, pipe, None, source) == [f"t env:TOKEN={digest(CANARY_A)}"]

@@ -1,6 +1,7 @@
 """Canary values: run every operation of every source and look for the value everywhere it must not be."""
 
 import base64
+import os
 import dataclasses
 import logging
 import tempfile
@@ -93,7 +94,9 @@ def run_reads(witness: Witness, source, name: str, keys: list[str], namespace=No
 
 def assert_no_file_outside(directory: Path, since: float, canary: str, allowed: set[Path]) -> None:
     encoded = base64.b64encode(canary.encode())
-    for path in Path(tempfile.gettempdir()).rglob("*"):
+    # os.walk, not rglob: other processes' temp dirs may vanish while the scan runs
+    paths = (Path(folder) / name for folder, _, names in os.walk(tempfile.gettempdir()) for name in names)
+    for path in paths:
         try:
             if not path.is_file() or path.stat().st_mtime < since or path in allowed:
                 continue
