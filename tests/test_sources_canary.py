@@ -1,9 +1,9 @@
 """Canary values: run every operation of every source and look for the value everywhere it must not be."""
 
 import base64
-import os
 import dataclasses
 import logging
+import os
 import tempfile
 import time
 import traceback
