@@ -8,7 +8,6 @@ component and executor when it shares them, and changes nothing when it raises.
 from __future__ import annotations
 
 import copy
-import difflib
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +19,7 @@ from kfp_nbsecrets.errors import (
     NotATaskError,
     SecretBindingError,
     TemplateError,
+    did_you_mean,
 )
 
 
@@ -83,9 +83,10 @@ def locate(model: ir.PipelineModel, task: Any) -> ir.Task:
     except KeyError:
         matches = [t for t in model.tasks if t.name == key]
         if not matches:
-            close = difflib.get_close_matches(key, [t.path for t in model.tasks], n=3)
-            hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "see kfp_nbsecrets.inspect"
-            raise NotATaskError(f"pipeline {model.name!r} has no task {key!r}; {hint}") from None
+            hint = did_you_mean(key, [t.path for t in model.tasks])
+            raise NotATaskError(f"pipeline {model.name!r} has no task {key!r}{hint}; give a task path"
+                                f" or a unique task name (%kfp_secret bindings or ir.read_pipeline list"
+                                f" them)") from None
         if len(matches) > 1:
             paths = " or ".join(repr(t.path) for t in matches)
             raise NotATaskError(f"task name {key!r} is used more than once; give its path, {paths}") from None
@@ -260,11 +261,9 @@ def _input_depth(compiled: ir.CompiledPipeline, chain: list, name: str) -> int:
     known = [n for n in chain[-1][0].get("inputDefinitions", {}).get("parameters", {})
              if not n.startswith(ir.CHANNEL_PREFIX)]
     known += list(chain[0][0].get("inputDefinitions", {}).get("parameters", {}))
-    close = difflib.get_close_matches(name, known, n=3)
-    hint = f"did you mean {' or '.join(map(repr, close))}?" if close else \
-        f"add it with param={name!r}, default='my-secret'"
     raise TemplateError(f"template '{{{{{name}}}}}' names unknown pipeline parameter {name!r}"
-                        f" of pipeline {compiled.name!r}; {hint}")
+                        f"{did_you_mean(name, known)} of pipeline {compiled.name!r}; use an existing"
+                        f" parameter, or add one with param={name!r}, default='my-secret'")
 
 
 def _producer_depth(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.Task,
