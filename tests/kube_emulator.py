@@ -1,6 +1,6 @@
 """A kmock Kubernetes emulator on loopback, run in a background thread for the synchronous kubernetes client.
 
-Besides the emulator's own read/404, it adds a list reaction for secrets that answers as the API server does
+It serves secrets with its own reactions: a read that records the name, and a list reaction for secrets that answers as the API server does
 and kmock does not: pagination (``limit``/``continue``), ``fieldSelector`` on ``metadata.name`` and ``type``,
 and the content negotiation of ``Accept`` (apiserver ``endpoints/handlers/response.go``): a plain
 ``SecretList``, the server-side ``Table`` (``as=Table;v=v1|v1beta1;g=meta.k8s.io``, columns Name, Type, Data
@@ -62,7 +62,7 @@ class KubeEmulator:
         self.handler: kmock.KubernetesEmulator | None = None
         self.url = ""
         self.list_requests: list[dict[str, str]] = []
-        self.list_accepts: list[str] = []
+        self.list_headers: list[dict[str, str]] = []
         self.list_bodies: list[bytes] = []
         self.get_names: list[str] = []
         self.expire_continue_times = 0
@@ -97,7 +97,7 @@ class KubeEmulator:
         server = await self._stack.enter_async_context(kmock.Server(handler))
         handler.resources[SECRETS] = kmock.ResourceInfo(namespaced=True, kind="Secret", verbs={"list", "get"})
         handler[kmock.action.LIST, SECRETS] << self._serve_list
-        handler[kmock.action.FETCH, SECRETS] << self._note_get  # records, then the emulator answers
+        handler[kmock.action.FETCH, SECRETS] << self._serve_get
         self.handler = handler
         self.url = f"http://{server.host}:{server.port}"
 
@@ -116,23 +116,36 @@ class KubeEmulator:
 
         self.run(store)
 
+    @property
+    def list_accepts(self) -> list[str]:
+        """The ``Accept`` header of every list request."""
+        return [headers.get("Accept", "") for headers in self.list_headers]
+
     def fail(self, status: int, *criteria: Any, reason: str = "Failure", kind: str = "secrets") -> None:
         """Answer requests matching ``criteria`` (e.g. ``kmock.action.LIST, SECRETS``) with a Status error."""
-        body = status_body(status, reason, f"{reason} (injected by the test)", kind)
+        self.answer(status_body(status, reason, f"{reason} (injected by the test)", kind), *criteria,
+                    status=status)
+
+    def answer(self, payload: Any, *criteria: Any, status: int = 200) -> None:
+        """Answer requests matching ``criteria`` with ``payload`` (bytes: sent as they are)."""
 
         def install() -> None:
-            (self.handler ** 10)[criteria] << status << body
+            (self.handler ** 10)[criteria] << status << payload
 
         self.run(install)
 
-    def _note_get(self, request: kmock.Request) -> None:
+    def _serve_get(self, request: kmock.Request) -> Any:
         self.get_names.append(request.name or "")
+        secret = self._secrets.get(request.namespace or "", {}).get(request.name or "")
+        if secret is None:
+            raise kmock.KubernetesError(status=404, reason="NotFound", message=f'secrets "{request.name}" not found')
+        return secret
 
     def _serve_list(self, request: kmock.Request) -> Any:
         params = dict(request.params)
         self.list_requests.append(params)
+        self.list_headers.append(dict(request.headers))
         accept = request.headers.get("Accept", "")
-        self.list_accepts.append(accept)
         form = negotiate(accept)
         if form is None:
             raise kmock.KubernetesError(status=406, reason="NotAcceptable",

@@ -103,7 +103,8 @@ class _TableReader:
                              for index, column in enumerate(definitions)}
         if "type" not in self._columns or "data" not in self._columns:
             raise self._fail("the Table has no Type and Data columns; is it a Kubernetes API server?")
-        rows = page.get("rows") or []
+        rows = page.get("rows")
+        rows = [] if rows is None else rows  # an empty list may come as null
         if not isinstance(rows, list):
             raise self._fail("the Table's rows are not a list")
         for row in rows:
@@ -201,8 +202,9 @@ class KubernetesSource(SecretSource):
             error = self._network_error(exc, target)
         finally:
             self._api_client.last_response = None  # the client would keep the raw response (values)
-        if error is not None and deadline.passed and not isinstance(error, AccessDenied | NamespaceNotFound):
-            error = self._timed_out(target)  # the watchdog shut the socket down
+        if deadline.passed:  # the watchdog shut the socket down: whatever came is cut short
+            del body
+            raise self._timed_out(target)
         if error is None:
             error = SourceUnavailable(f"cannot {target}: the answer is not JSON; is it a Kubernetes API?")
             try:

@@ -240,7 +240,7 @@ class ExecPlugin:
         if not self.command or not api_version:
             raise SourceUnavailable(f"cannot load {self.origin}: an exec plugin needs 'command' and 'apiVersion'")
         deadline = current_deadline()
-        seconds = deadline.left() if deadline is not None else self.timeout
+        seconds, limit = (deadline.left(), deadline.seconds) if deadline is not None else (self.timeout,) * 2
         env = dict(os.environ)
         env.update({str(item.get("name")): str(item.get("value")) for item in self.spec.get("env") or ()})
         env["KUBERNETES_EXEC_INFO"] = json.dumps(
@@ -256,7 +256,7 @@ class ExecPlugin:
         except subprocess.TimeoutExpired:
             _kill_group(process)
             raise SourceUnavailable(
-                f"{what} gave no credentials within {seconds:.3g} s; run it in a terminal to see why"
+                f"{what} gave no credentials within {limit:g} s; run it in a terminal to see why"
                 " (a login prompt?), or raise the timeout (configure(timeout=...))") from None
         except BaseException:  # KeyboardInterrupt: leave no plugin behind
             _kill_group(process)
