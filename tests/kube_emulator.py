@@ -116,6 +116,10 @@ class KubeEmulator:
 
         self.run(store)
 
+    def secret(self, name: str, namespace: str = "default") -> dict[str, Any]:
+        """The stored Secret object, values included (as a GET or a plain list would send it)."""
+        return self._secrets[namespace][name]
+
     @property
     def list_accepts(self) -> list[str]:
         """The ``Accept`` header of every list request."""
