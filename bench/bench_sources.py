@@ -175,8 +175,9 @@ def main() -> None:
         os.environ["KUBECONFIG"] = str(config)
         from kfp_nbsecrets.sources.kube import KubernetesSource
 
-        results = measure(needle_b64.encode(), {"before: plain JSON list": plain_json_list,
-                                                 "after: Table (metadata)": lambda source: source.list_secrets()})
+        forms = {"before: plain JSON list": plain_json_list,
+                 "after: Table (metadata)": lambda source: source.list_secrets()}
+        results = measure(needle_b64.encode(), forms)
         before, after = results.values()
         source = KubernetesSource()
         pages = -(-SECRET_COUNT // source.page_size)
@@ -202,7 +203,8 @@ def main() -> None:
           f" of {source.page_size}, kubeconfig loading included), {RUNS} runs each:")
     print("  form                          best      median    bytes received   values in them")
     for label, (timings, size, values) in results.items():
-        print(f"  {label:28s}  {min(timings):.3f} s   {statistics.median(timings):.3f} s   {size / 1e6:7.2f} MB"
+        best, median = min(timings), statistics.median(timings)
+        print(f"  {label:28s}  {best:.3f} s   {median:.3f} s   {size / 1e6:7.2f} MB"
               f"       {values}")
     time_ratio = statistics.median(after[0]) / statistics.median(before[0])
     print(f"  median time after/before: {time_ratio:.2f} (goal: no worse, <= 1 within noise);"

@@ -1,14 +1,15 @@
 """A kmock Kubernetes emulator on loopback, run in a background thread for the synchronous kubernetes client.
 
-It serves secrets with its own reactions: a read that records the name, and a list reaction for secrets that answers as the API server does
-and kmock does not: pagination (``limit``/``continue``), ``fieldSelector`` on ``metadata.name`` and ``type``,
-and the content negotiation of ``Accept`` (apiserver ``endpoints/handlers/response.go``): a plain
-``SecretList``, the server-side ``Table`` (``as=Table;v=v1|v1beta1;g=meta.k8s.io``, columns Name, Type, Data
-(key count), Age as in ``pkg/printers/internalversion/printers.go``, each row's object as
-``PartialObjectMetadata`` unless ``includeObject`` says otherwise), ``PartialObjectMetadataList``, or
-406 NotAcceptable. It records every list request (parameters, ``Accept``) and the bytes it answered, and
-has hooks to inject 410 Gone, a repeated continue token and failures. ``silent_server`` is a raw loopback
-server that hangs, closes, or trickles its answer.
+It serves secrets with its own reactions: a read that records the name, and a list that answers as the
+API server does and kmock does not: pagination (``limit``/``continue``), ``fieldSelector`` on
+``metadata.name`` and ``type``, and the content negotiation of ``Accept`` (apiserver
+``endpoints/handlers/response.go``): a plain ``SecretList``, the server-side ``Table``
+(``as=Table;v=v1|v1beta1;g=meta.k8s.io``, columns Name, Type, Data (key count), Age as in
+``pkg/printers/internalversion/printers.go``, each row's object as ``PartialObjectMetadata`` unless
+``includeObject`` says otherwise), ``PartialObjectMetadataList``, or 406 NotAcceptable. It records every
+list request (parameters, headers) and the bytes it answered, and has hooks to inject 410 Gone, a repeated
+continue token and failures. ``silent_server`` is a raw loopback server that hangs, closes, or trickles
+its answer.
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ class KubeEmulator:
         self.get_names.append(request.name or "")
         secret = self._secrets.get(request.namespace or "", {}).get(request.name or "")
         if secret is None:
-            raise kmock.KubernetesError(status=404, reason="NotFound", message=f'secrets "{request.name}" not found')
+            raise kmock.KubernetesError(status=404, reason="NotFound",
+                                        message=f'secrets "{request.name}" not found')
         return secret
 
     def _serve_list(self, request: kmock.Request) -> Any:
@@ -153,7 +155,7 @@ class KubeEmulator:
         form = negotiate(accept)
         if form is None:
             raise kmock.KubernetesError(status=406, reason="NotAcceptable",
-                                        message=f"only the following media types are accepted: {', '.join(MEDIA)}")
+                                        message=f"only these media types are accepted: {', '.join(MEDIA)}")
         secrets = self._secrets.get(request.namespace or "", {})
         names = [name for name in sorted(secrets) if selected(secrets[name], params.get("fieldSelector", ""))]
         limit = int(params.get("limit") or 0) or len(names) or 1
@@ -302,8 +304,9 @@ def negotiate(accept: str) -> tuple[str, str] | None:
 
 
 def selected(secret: dict[str, Any], field_selector: str) -> bool:
-    """Whether ``secret`` matches a field selector (secrets support metadata.name, metadata.namespace, type)."""
-    fields = {"metadata.name": secret["metadata"]["name"], "metadata.namespace": secret["metadata"]["namespace"],
+    """Whether ``secret`` matches a field selector (secrets know metadata.name, metadata.namespace, type)."""
+    meta = secret["metadata"]
+    fields = {"metadata.name": meta["name"], "metadata.namespace": meta["namespace"],
               "type": secret.get("type", "Opaque")}
     for requirement in filter(None, field_selector.split(",")):
         negate = "!=" in requirement
@@ -331,8 +334,8 @@ def render_list(items: list[dict[str, Any]], list_meta: dict[str, Any], form: tu
     objects = {"": partial, "Metadata": partial, "Object": lambda item, _: item, "None": lambda *_: None}
     return {
         "kind": "Table", "apiVersion": api_version, "metadata": list_meta,
-        "columnDefinitions": [{"name": name, "type": "string", "format": fmt, "description": text, "priority": 0}
-                              for name, fmt, text in TABLE_COLUMNS],
+        "columnDefinitions": [{"name": name, "type": "string", "format": fmt, "description": text,
+                               "priority": 0} for name, fmt, text in TABLE_COLUMNS],
         "rows": [{"cells": [item["metadata"]["name"], item.get("type", "Opaque"), len(item.get("data") or {}),
                             age(item["metadata"].get("creationTimestamp"))],
                   "object": objects[include_object](item, api_version)} for item in items],

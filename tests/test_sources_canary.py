@@ -173,7 +173,8 @@ def test_kubernetes_source(canary, debug_logs, emulator, tmp_path, monkeypatch):
     assert_no_file_outside(tmp_path / "none", started, canary, allowed=set())
     assert_lists_sent_no_value(emulator, canary)
     # control: the scan finds a value in what a plain (full-object) list would have sent
-    emulator.list_bodies.append(json.dumps({"kind": "SecretList", "items": [emulator.secret("db", "default")]}).encode())
+    plain = {"kind": "SecretList", "items": [emulator.secret("db", "default")]}
+    emulator.list_bodies.append(json.dumps(plain).encode())
     with pytest.raises(AssertionError, match="crossed the wire"):
         assert_lists_sent_no_value(emulator, canary)
 

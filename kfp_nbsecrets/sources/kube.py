@@ -31,15 +31,16 @@ from kfp_nbsecrets.sources import (
     SecretSource,
     SourceError,
     SourceUnavailable,
+    kubeconfig,
 )
-from kfp_nbsecrets.sources import kubeconfig
 
 PAGE_SIZE = 500
 MAX_LIST_RESTARTS = 3
 MAX_PAGES = 2_000
 #: The Table form of a list (v1, else v1beta1 for servers before 1.15), metadata-only either way. No plain
 #: ``application/json`` fallback: a server that cannot make a Table answers 406 instead of sending values.
-TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+TABLE_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
+                "application/json;as=Table;v=v1beta1;g=meta.k8s.io")
 TABLE_API_VERSIONS = ("meta.k8s.io/v1", "meta.k8s.io/v1beta1")
 
 
@@ -96,7 +97,8 @@ class _TableReader:
 
     def read(self, page: Mapping[str, Any]) -> Iterator[SecretInfo]:
         if page.get("kind") != "Table" or page.get("apiVersion") not in TABLE_API_VERSIONS:
-            raise self._fail(f"the answer is a {page.get('kind')!r}, not a Table; is it a Kubernetes API server?")
+            raise self._fail(f"the answer is a {page.get('kind')!r}, not a Table; is it a Kubernetes API"
+                             " server?")
         definitions = page.get("columnDefinitions")
         if isinstance(definitions, list) and definitions:  # sent with every page; kept if one lacks them
             self._columns = {str(_mapping(column).get("name", "")).lower(): index
@@ -187,7 +189,8 @@ class KubernetesSource(SecretSource):
         body = b""
         try:
             response = self._api_client.call_api(
-                path, "GET", path_params=dict(path_params), query_params=list(query.items()), header_params={"Accept": accept},
+                path, "GET", path_params=dict(path_params), query_params=list(query.items()),
+                header_params={"Accept": accept},
                 auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
                 _request_timeout=(left, left))
             try:
@@ -325,7 +328,8 @@ class KubernetesSource(SecretSource):
             if not token:
                 return infos
             if not isinstance(token, str) or token in seen:
-                raise fail("the API server sent the same continue token twice; is it a Kubernetes API server?")
+                raise fail("the API server sent the same continue token twice; is it a Kubernetes API"
+                           " server?")
             seen.add(token)
             query["continue"] = token
         raise fail(f"more than {MAX_PAGES} pages of {self.page_size}; raise the page size")
@@ -350,7 +354,8 @@ class KubernetesSource(SecretSource):
         found = next((info for info in listed if info.name == name), None)
         if found is None:
             return None
-        return dataclasses.replace(found, keys_unavailable=f"key names of secret {name!r} unavailable: {refused}")
+        unavailable = f"key names of secret {name!r} unavailable: {refused}"
+        return dataclasses.replace(found, keys_unavailable=unavailable)
 
     def _read(self, name: str, namespace: str) -> dict[str, Any] | None:
         target = f"get secret {name!r} in namespace {namespace!r} at {self.host}"
@@ -372,6 +377,6 @@ class KubernetesSource(SecretSource):
         except (ValueError, TypeError, AttributeError):  # the messages never quote the value
             values = None
         if values is None:
-            raise SourceUnavailable(f"secret {name!r} in {self._where(namespace)}: a value is not base64 text;"
-                                    " is it a Kubernetes API server?")
+            raise SourceUnavailable(f"secret {name!r} in {self._where(namespace)}: a value is not base64"
+                                    " text; is it a Kubernetes API server?")
         return values

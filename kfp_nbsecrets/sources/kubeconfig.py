@@ -28,7 +28,8 @@ SERVICE_ACCOUNT_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceacc
 DEFAULT_KUBECONFIG = "~/.kube/config"
 DEFAULT_TIMEOUT = 5.0
 
-_CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("kfp_nbsecrets_deadline", default=None)
+_CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("kfp_nbsecrets_deadline",
+                                                                          default=None)
 
 
 class Deadline:
@@ -238,7 +239,8 @@ class ExecPlugin:
         what = f"cannot load {self.origin}: exec credential plugin {self.command!r}"
         api_version = self.spec.get("apiVersion")
         if not self.command or not api_version:
-            raise SourceUnavailable(f"cannot load {self.origin}: an exec plugin needs 'command' and 'apiVersion'")
+            raise SourceUnavailable(f"cannot load {self.origin}: an exec plugin needs 'command' and"
+                                    " 'apiVersion'")
         deadline = current_deadline()
         seconds, limit = (deadline.left(), deadline.seconds) if deadline is not None else (self.timeout,) * 2
         env = dict(os.environ)
@@ -277,7 +279,8 @@ class ExecPlugin:
         if not isinstance(status, dict):
             raise SourceUnavailable(f"{what} did not print an ExecCredential (JSON with a 'status' object)")
         if data.get("apiVersion") != api_version:
-            raise SourceUnavailable(f"{what} answered apiVersion {data.get('apiVersion')!r}, not {api_version!r}")
+            raise SourceUnavailable(f"{what} answered apiVersion {data.get('apiVersion')!r}, not"
+                                    f" {api_version!r}")
         if not isinstance(status.get("token"), str) and not (
                 isinstance(status.get("clientCertificateData"), str)
                 and isinstance(status.get("clientKeyData"), str)):

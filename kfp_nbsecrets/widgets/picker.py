@@ -362,8 +362,9 @@ class SecretPicker(widgets.VBox):
                 env.observe(self._changed, "value")
                 self._key_rows[key] = (box, env)
                 rows.append(widgets.HBox([box, env]))
+            count = info.key_count if info.key_count is not None else "?"
             self.secret_title.value = (f"<b>{html.escape(info.name)}</b> &middot; {html.escape(info.type)}"
-                                       f" &middot; {info.key_count if info.key_count is not None else '?'} key(s)")
+                                       f" &middot; {count} key(s)")
             self._quiet = True
             try:
                 self.mount_path.value = suggest_mount_path(info.name)
