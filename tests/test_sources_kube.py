@@ -285,11 +285,11 @@ def test_pagination_is_bounded(populated, monkeypatch):
     assert len(KubernetesSource(page_size=2).list_secrets(include_system=True)) == 4
 
 
-@pytest.mark.parametrize("payload", [[1, 2], "x", 5, None])
+@pytest.mark.parametrize("payload", [[1, 2], "x", 5, None])  # None: the JSON document null
 @pytest.mark.parametrize("action", [kmock.action.LIST, kmock.action.FETCH])
 def test_json_that_is_not_an_object(populated, payload, action):
     populated.answer(json.dumps(payload).encode(), action, SECRETS)
-    with pytest.raises(SourceUnavailable, match="the answer is (JSON but )?not (JSON|an object)") as caught:
+    with pytest.raises(SourceUnavailable, match="the answer is JSON but not an object") as caught:
         KubernetesSource().list_secrets() if action == kmock.action.LIST else KubernetesSource().keys("db")
     assert "\n" not in str(caught.value)
 
@@ -431,3 +431,25 @@ def test_get_source_builds_a_configured_kubernetes_source(populated):
         assert sources.get_source() is source
     finally:
         sources.reset_configuration()
+
+
+def test_answer_that_is_not_json(populated):
+    populated.answer(b"<html>login</html>", kmock.action.LIST, SECRETS)
+    with pytest.raises(SourceUnavailable, match="the answer is not JSON; is it a Kubernetes API"):
+        KubernetesSource().list_secrets()
+
+
+def test_picker_reads_the_key_names_of_the_chosen_secret_only(populated):
+    from kfp_nbsecrets.widgets.picker import SecretPicker
+
+    picker = SecretPicker(source=KubernetesSource(), debounce=0)
+    assert [label for label, _ in picker.secret_list.options] == ["api  \u00b7  Opaque  \u00b7  1 key",
+                                                                  "db  \u00b7  Opaque  \u00b7  2 keys"]
+    assert populated.get_names == []
+    picker.select("db")
+    assert sorted(picker._key_rows) == ["password", "user"] and populated.get_names == ["db"]
+
+    populated.fail(403, kmock.action.FETCH, SECRETS, reason="Forbidden")
+    picker.select("api")
+    assert picker._key_rows == {} and picker.message_kind == "error"
+    assert "RBAC does not allow verb 'get' on resource 'secrets' in namespace 'team-a'" in picker.message

@@ -209,17 +209,16 @@ class KubernetesSource(SecretSource):
             del body
             raise self._timed_out(target)
         if error is None:
-            error = SourceUnavailable(f"cannot {target}: the answer is not JSON; is it a Kubernetes API?")
             try:
                 parsed = json.loads(body)
             except ValueError:  # the decode error would quote the body: dropped
-                parsed = None
+                parsed = error = SourceUnavailable(
+                    f"cannot {target}: the answer is not JSON; is it a Kubernetes API?")
             del body
             if isinstance(parsed, dict):
                 return parsed
-            if parsed is not None:
-                error = SourceUnavailable(
-                    f"cannot {target}: the answer is JSON but not an object; is it a Kubernetes API?")
+            error = error or SourceUnavailable(
+                f"cannot {target}: the answer is JSON but not an object; is it a Kubernetes API?")
         # Raised outside the except clauses, so the original exception is not kept as its context.
         raise error
 
