@@ -44,7 +44,7 @@ class Deadline:
         self.seconds = seconds
         self.ends = time.monotonic() + seconds
         self.passed = False
-        self._connections: list[Any] = []
+        self._connections: set[Any] = set()
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._token: contextvars.Token[Deadline | None] | None = None
@@ -71,14 +71,14 @@ class Deadline:
         """Shut ``connection`` down when the deadline passes (at once if it has passed)."""
         with self._lock:
             if not self.passed:
-                self._connections.append(connection)
+                self._connections.add(connection)
                 return
         _shut_down(connection)
 
     def _expire(self) -> None:
         with self._lock:
             self.passed = True
-            connections, self._connections = self._connections, []
+            connections, self._connections = self._connections, set()
         for connection in connections:
             _shut_down(connection)
 
