@@ -453,3 +453,29 @@ def test_picker_reads_the_key_names_of_the_chosen_secret_only(populated):
     picker.select("api")
     assert picker._key_rows == {} and picker.message_kind == "error"
     assert "RBAC does not allow verb 'get' on resource 'secrets' in namespace 'team-a'" in picker.message
+
+
+def test_exec_plugin_client_certificate(populated, tmp_path):
+    """A plugin that answers with a client certificate: the client presents it (files from the PEM data)."""
+    path = exec_kubeconfig(tmp_path, populated, """
+print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": {"clientCertificateData": "-----BEGIN CERTIFICATE-----\\nMIIB\\n",
+                             "clientKeyData": "-----BEGIN PRIVATE KEY-----\\nMIIE\\n"}}))
+""")
+    config = yaml.safe_load(path.read_text())
+    config["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
+    path.write_text(yaml.safe_dump(config))
+    configuration, _, _ = kubeconfig_module.load(config_file=path)
+    assert open(configuration.cert_file).read().startswith("-----BEGIN CERTIFICATE-----")
+    assert open(configuration.key_file).read().startswith("-----BEGIN PRIVATE KEY-----")
+
+
+def test_operations_leave_no_thread_behind(populated):
+    import threading
+
+    source = KubernetesSource()
+    for _ in range(5):
+        source.list_secrets()
+        source.keys("db")
+    time.sleep(0.2)  # a cancelled timer thread ends at once
+    assert not [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer)]
