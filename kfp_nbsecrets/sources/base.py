@@ -122,7 +122,8 @@ class SecretSource(abc.ABC):
         )
 
     def get(self, name: str, namespace: str | None = None) -> SecretInfo:
-        """The secret's info (no values); raises SecretNotFound."""
+        """The secret's info (no values) with its key names, unless they cannot be read (``keys_unavailable``);
+        raises SecretNotFound."""
         namespace = self._namespace(namespace)
         info = self._find(name, namespace)
         if info is None:
