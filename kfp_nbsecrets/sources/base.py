@@ -122,7 +122,7 @@ class SecretSource(abc.ABC):
         )
 
     def get(self, name: str, namespace: str | None = None) -> SecretInfo:
-        """The secret's info (no values) with its key names, unless they cannot be read (``keys_unavailable``);
+        """The secret's info (no values) with its key names unless unreadable (``keys_unavailable``);
         raises SecretNotFound."""
         namespace = self._namespace(namespace)
         info = self._find(name, namespace)
