@@ -326,7 +326,8 @@ def test_emulator_negotiates_like_the_api_server():
 # ---------------------------------------------------------------------- exec credential plugins
 
 
-def exec_kubeconfig(tmp_path, emulator, script: str, timeout_marker: str = "") -> "os.PathLike[str]":
+def exec_kubeconfig(tmp_path, emulator, script: str):
+    """A kubeconfig whose user authenticates with ``script`` as exec plugin (run by this Python)."""
     plugin = tmp_path / "plugin.py"
     plugin.write_text(f"import json, os, sys, time\n{script}\n")
     config = kubeconfig(emulator.url, "team-a", "emulator")
