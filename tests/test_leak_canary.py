@@ -308,6 +308,9 @@ def test_main_flows_leak_nothing(sandbox, capfd):
             missing = check.check_run(canary_pipeline, {"db_secret": "dbx"}, source="k8s", namespace="canary")
             assert not missing.ok
             surfaces["failing check"] = repr(missing)
+            # what crossed the wire for every list: Tables asked for, and no value in any answer
+            assert cluster.list_bodies and all("as=Table" in accept for accept in cluster.list_accepts)
+            surfaces["Kubernetes list answers"] = b"\n".join(cluster.list_bodies).decode()
 
             # submit to the loopback KFP server (check through the emulator), follow the run
             handle = submit.submit(bound, {"db_secret": "db"}, host=server.url, namespace="canary",

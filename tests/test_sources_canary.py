@@ -2,6 +2,7 @@
 
 import base64
 import dataclasses
+import json
 import logging
 import os
 import tempfile
@@ -168,8 +169,23 @@ def test_kubernetes_source(canary, debug_logs, emulator, tmp_path, monkeypatch):
     witness.call(source.keys, "sa")
     emulator.fail(500, kmock.action.LIST, SECRETS, reason="InternalError")
     witness.call(source.list_secrets)
-    assert source._api.api_client.last_response is None  # the client keeps no raw response
+    assert source._api_client.last_response is None  # the client keeps no raw response
 
     witness.assert_clean(canary, debug_logs.records)
     assert any(record.name.startswith("urllib3") for record in debug_logs.records), "urllib3 logged nothing"
     assert_no_file_outside(tmp_path / "none", started, canary, allowed=set())
+    assert_lists_sent_no_value(emulator, canary)
+    # control: the scan finds a value in what a plain (full-object) list would have sent
+    plain = {"kind": "SecretList", "items": [emulator.secret("db", "default")]}
+    emulator.list_bodies.append(json.dumps(plain).encode())
+    with pytest.raises(AssertionError, match="crossed the wire"):
+        assert_lists_sent_no_value(emulator, canary)
+
+
+def assert_lists_sent_no_value(emulator, canary: str) -> None:
+    """What the emulator sent for every list: no canary, raw or base64; every list asked for a Table only."""
+    assert emulator.list_bodies
+    assert all("as=Table" in clause for accept in emulator.list_accepts for clause in accept.split(","))
+    encoded = base64.b64encode(canary.encode())
+    sent = [body for body in emulator.list_bodies if canary.encode() in body or encoded in body]
+    assert not sent, f"a canary value crossed the wire in {len(sent)} list answer(s)"

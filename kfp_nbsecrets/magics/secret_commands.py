@@ -16,7 +16,7 @@ class SecretCommands:
     # -- secrets ------------------------------------------------------------------------------------
 
     @subcommand(
-        "List secrets: names, types and key names (never values).",
+        "List secrets: names, types and key names (never values; from Kubernetes key counts: see keys).",
         arg("--namespace", metavar="NS"),
         arg("--source", choices=SOURCE_CHOICES),
         arg("--filter", metavar="TEXT", help="only names containing TEXT"),
@@ -97,4 +97,4 @@ class SecretCommands:
 
 
 def _secrets_table(title: str, infos, empty: str) -> Table:
-    return Table(title, ("name", "type", "keys"), [(i.name, i.type, ", ".join(i.keys)) for i in infos], empty)
+    return Table(title, ("name", "type", "keys"), [(i.name, i.type, i.keys_text()) for i in infos], empty)

@@ -8,21 +8,41 @@ import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from kfp_nbsecrets.sources.errors import MissingKeysError, SecretNotFound, ValuesNotSerializable
+from kfp_nbsecrets.sources.errors import AccessDenied, MissingKeysError, SecretNotFound, ValuesNotSerializable
 
 SYSTEM_SECRET_TYPES = frozenset({"kubernetes.io/service-account-token", "helm.sh/release.v1"})
 
 
 @dataclasses.dataclass(frozen=True)
 class SecretInfo:
-    """What a listing tells about one secret: never its values."""
+    """What a source tells about one secret: never its values.
+
+    ``keys`` are the key names, sorted, or None when they were not read: a Kubernetes listing is metadata
+    only and tells how many keys a secret has (``key_count``) but not their names, which
+    :meth:`SecretSource.get` / :meth:`SecretSource.keys` read. ``keys_unavailable`` says why they cannot be
+    read (e.g. the missing RBAC permission) when a read was refused.
+    """
 
     name: str
     namespace: str | None
     type: str
-    keys: tuple[str, ...]
+    keys: tuple[str, ...] | None
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
     created: datetime.datetime | None = None
+    key_count: int | None = None
+    keys_unavailable: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.keys is not None and self.key_count is None:
+            object.__setattr__(self, "key_count", len(self.keys))
+
+    def keys_text(self) -> str:
+        """The key names ("password, user"), else how many there are ("2 keys"), for tables."""
+        if self.keys is not None:
+            return ", ".join(self.keys)
+        if self.key_count is None:
+            return "keys not read"
+        return f"{self.key_count} key{'' if self.key_count == 1 else 's'}"
 
 
 class SecretValues(Mapping[str, bytes]):
@@ -50,6 +70,12 @@ class SecretValues(Mapping[str, bytes]):
 
     def __reduce__(self) -> Any:
         raise ValuesNotSerializable("secret values cannot be pickled; read them again where they are needed")
+
+
+def _known_keys(info: SecretInfo) -> tuple[str, ...]:
+    if info.keys is None:
+        raise AccessDenied(info.keys_unavailable or f"key names of secret {info.name!r} were not read")
+    return info.keys
 
 
 def is_system_secret(secret_type: str) -> bool:
@@ -96,7 +122,8 @@ class SecretSource(abc.ABC):
         )
 
     def get(self, name: str, namespace: str | None = None) -> SecretInfo:
-        """The secret's info (no values); raises SecretNotFound."""
+        """The secret's info (no values) with its key names unless unreadable (``keys_unavailable``);
+        raises SecretNotFound."""
         namespace = self._namespace(namespace)
         info = self._find(name, namespace)
         if info is None:
@@ -109,8 +136,8 @@ class SecretSource(abc.ABC):
         return self._find(name, self._namespace(namespace)) is not None
 
     def keys(self, name: str, namespace: str | None = None) -> tuple[str, ...]:
-        """Key names of the secret, sorted; raises SecretNotFound."""
-        return self.get(name, namespace).keys
+        """Key names of the secret, sorted; raises SecretNotFound, or AccessDenied if they cannot be read."""
+        return _known_keys(self.get(name, namespace))
 
     def missing_keys(self, name: str, keys: Iterable[str], namespace: str | None = None) -> list[str]:
         """Which of ``keys`` the secret lacks (in the given order); raises SecretNotFound."""
@@ -120,11 +147,12 @@ class SecretSource(abc.ABC):
     def check(self, name: str, keys: Iterable[str] = (), namespace: str | None = None) -> SecretInfo:
         """The secret's info if it exists and has all ``keys``; raises SecretNotFound or MissingKeysError."""
         info = self.get(name, namespace)
-        missing = [key for key in keys if key not in info.keys]
+        present = _known_keys(info)
+        missing = [key for key in keys if key not in present]
         if missing:
             raise MissingKeysError(
                 f"secret {name!r} in {self._where(self._namespace(namespace))} has no key(s) {missing};"
-                f" it has {list(info.keys)}"
+                f" it has {list(present)}"
             )
         return info
 

@@ -4,8 +4,9 @@
 ``value`` trait describes the current choice: source, namespace, secret name, keys and their env var
 names (or a mount path), ``optional``, the pipeline parameter and the target task paths.
 
-Security: the picker lists secrets with ``SecretSource.list_secrets`` only, which gives names, types
-and key names. It never reads a value, so no value can reach a widget's synced state, the ``value``
+Security: the picker lists secrets with ``SecretSource.list_secrets``, which gives names, types
+and key names (from Kubernetes key counts only; the chosen secret's key names are read with
+``SecretSource.get``). It never reads a value, so no value can reach a widget's synced state, the ``value``
 trait, its repr or the "As code" lines.
 
 **Attach** calls :func:`kfp_nbsecrets.bind.bind` once per target task, exactly as
@@ -16,6 +17,7 @@ notebook front end to insert them as a new cell below (:func:`send_insert_cell`)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import re
 import shlex
@@ -241,7 +243,7 @@ class SecretPicker(widgets.VBox):
         self._names_lower = [info.name.lower() for info in self._infos]
         self._by_name = {info.name: info for info in self._infos}
         if self._chosen is not None:
-            self._chosen = self._by_name.get(self._chosen.name)
+            self._chosen = self._with_key_names(self._by_name.get(self._chosen.name))
         self.secret_list.disabled = False
         self._apply_filter()
         self._show_details()
@@ -286,7 +288,7 @@ class SecretPicker(widgets.VBox):
     def _on_secret(self, change: dict) -> None:
         if self._quiet or change["new"] is None:
             return
-        self._chosen = self._by_name.get(change["new"])
+        self._chosen = self._with_key_names(self._by_name.get(change["new"]))
         self._show_details()
 
     def select(self, name: str) -> None:
@@ -296,7 +298,7 @@ class SecretPicker(widgets.VBox):
         if all(value != name for _, value in self.secret_list.options):
             self.search.value = ""
             self._apply_filter()
-        self._chosen = self._by_name[name]
+        self._chosen = self._with_key_names(self._by_name[name])
         self._quiet = True
         try:
             self.secret_list.value = name if any(v == name for _, v in self.secret_list.options) else None
@@ -317,6 +319,15 @@ class SecretPicker(widgets.VBox):
             if env.get(key):
                 name.value = env[key]
 
+    def _with_key_names(self, info: sources.SecretInfo | None) -> sources.SecretInfo | None:
+        """``info`` with its key names: a Kubernetes listing has key counts only, one GET reads the names."""
+        if info is None or info.keys is not None:
+            return info
+        try:
+            return self.source().get(info.name, self.namespace.value.strip() or None)
+        except sources.SourceError as error:
+            return dataclasses.replace(info, keys_unavailable=_one_line(error))
+
     def _show_details(self) -> None:
         info = self._chosen
         rows = []
@@ -326,8 +337,10 @@ class SecretPicker(widgets.VBox):
             old.close()
         self._key_rows = {}
         if info is not None:
-            single = len(info.keys) == 1
-            for key in info.keys:
+            if info.keys is None:
+                self._set_message(info.keys_unavailable or "key names not read", "error")
+            single = len(info.keys or ()) == 1
+            for key in info.keys or ():
                 box = widgets.Checkbox(value=single, description=key, indent=False,
                                        layout=widgets.Layout(width="18em"))
                 env = widgets.Text(value=suggest_env_name(key), description="env var",
@@ -336,8 +349,9 @@ class SecretPicker(widgets.VBox):
                 env.observe(self._changed, "value")
                 self._key_rows[key] = (box, env)
                 rows.append(widgets.HBox([box, env]))
+            count = info.key_count if info.key_count is not None else "?"
             self.secret_title.value = (f"<b>{html.escape(info.name)}</b> &middot; {html.escape(info.type)}"
-                                       f" &middot; {len(info.keys)} key(s)")
+                                       f" &middot; {count} key(s)")
             self._quiet = True
             try:
                 self.mount_path.value = suggest_mount_path(info.name)
@@ -508,7 +522,9 @@ def _bind_like_the_magic(bind: Any, pipeline: Any, request: dict) -> Any:
 
 
 def _label(info: sources.SecretInfo) -> str:
-    keys = len(info.keys)
+    keys = info.key_count
+    if keys is None:
+        return f"{info.name}  \u00b7  {info.type}"
     return f"{info.name}  \u00b7  {info.type}  \u00b7  {keys} key{'' if keys == 1 else 's'}"
 
 

@@ -66,7 +66,8 @@ else:
 %config KfpSecretMagics.poll_interval = 0.2
 
 # %% [markdown]
-# The secrets the check will see (names, types and key names only):
+# The secrets the check will see (names, types and key counts only: a Kubernetes list carries no values,
+# and the check reads the key names of each secret it needs with one GET):
 
 # %%
 %kfp_secret list --source k8s
