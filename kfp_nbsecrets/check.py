@@ -338,7 +338,7 @@ def _check_one(resolved: Resolved, lookup: _Lookup) -> SecretCheck:
     if info.keys is None:  # e.g. RBAC allows listing secrets but not reading one: existence is all we know
         notes = (f"secret {name!r} exists; its key(s) {list(keys)} could not be verified:"
                  f" {info.keys_unavailable or 'key names not read'}",) if keys else ()
-        return Item(name=name, status=OK, notes=notes, **base)
+        return SecretCheck(name=name, status=OK, notes=notes, **base)
     missing = [key for key in keys if key not in info.keys]
     if missing:
         if binding.optional:

@@ -326,7 +326,7 @@ class SecretPicker(widgets.VBox):
         try:
             return self.source().get(info.name, self.namespace.value.strip() or None)
         except sources.SourceError as error:
-            return dataclasses.replace(info, keys_unavailable=_one_line(error))
+            return dataclasses.replace(info, keys_unavailable=one_line(error))
 
     def _show_details(self) -> None:
         info = self._chosen
