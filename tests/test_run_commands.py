@@ -124,12 +124,13 @@ def test_version_skew_guard_from_config(shell):
 
     shell.user_ns["literal"] = literal
     shell.run_line_magic("config", "KfpSecretMagics.backend_version = '2.4.0'")
-    with pytest.raises(UsageError, match="refusing to submit 'nested'.*< 2.5.0"):
+    with pytest.raises(UsageError, match="cannot send 'nested' to backend 2.4.0 \\(< 2.5.0"):
         magic(shell, "run nested")
     with pytest.raises(UsageError, match="--legacy-secret-name"):
-        magic(shell, "run literal")
+        magic(shell, "run literal --no-resolve")
     shell.server.backend_version = "2.4.0"
-    assert magic(shell, "run literal --legacy-secret-name --wait").state == "SUCCEEDED"
+    assert magic(shell, "run literal --no-resolve --legacy-secret-name --wait").state == "SUCCEEDED"
+    assert magic(shell, "run literal --wait").state == "SUCCEEDED"
 
 
 def test_server_errors_become_usage_errors(shell):

@@ -26,6 +26,77 @@ class SkewIssue:
     message: str
 
 
+@dataclass(frozen=True)
+class BackendVersion:
+    """The backend version the guard uses, as configured or as the server reports it.
+
+    ``release`` is None when the version is unknown or not a release (a dev build): no guard.
+    """
+
+    text: str
+    source: str
+    release: tuple[int, int, int] | None
+    note: str | None = None
+
+    @property
+    def guard(self) -> str | None:
+        """The version text for the guard functions, None for no guard."""
+        return self.text if self.release is not None else None
+
+    def describe(self) -> str:
+        return f"{self.text} ({self.source})"
+
+
+_RELEASE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+HEALTHZ_PATHS = ("/apis/v1beta1/healthz", "/apis/v2beta1/healthz")
+
+
+def find_backend_version(client: Any, configured: str | None = None, *,
+                    deadline: float | None = None) -> BackendVersion:
+    """``configured`` (e.g. ``backend_version``) when set, else the release the server reports."""
+    if configured:
+        return BackendVersion(configured, "configured", parse_version(configured))
+    tag = detect_backend_version(client, deadline=deadline)
+    match = _RELEASE.fullmatch(tag.strip())
+    if match:
+        return BackendVersion(tag, "healthz", (int(match[1]), int(match[2]), int(match[3])))
+    what = "reports no version" if tag in ("", "unknown") else f"reports {tag!r}, not a release"
+    return BackendVersion(tag or "unknown", "healthz", None,
+                          f"the KFP API {what} (healthz tag_name): version-skew guard off; set"
+                          f" backend_version (%config KfpSecretMagics.backend_version) to turn it on")
+
+
+def detect_backend_version(client: Any, *, deadline: float | None = None) -> str:
+    """The ``tag_name`` of the KFP API server's healthz answer ('unknown' when it has none).
+
+    Every release serves it on ``/apis/v1beta1/healthz`` (and 2.2.0 onwards on ``/apis/v2beta1/healthz``
+    too, which the official v2beta1 spec does not document): backend/src/apiserver/main.go. The
+    generated client drops undocumented fields, so the answer is read raw, with the client's auth.
+    """
+    import json
+
+    from kfp_nbsecrets.submit.client import read
+    from kfp_nbsecrets.submit.errors import NotFoundError
+
+    api = client._healthz_api.api_client
+    for path in HEALTHZ_PATHS:
+        try:
+            response = read(client, lambda timeout, path=path: api.call_api(
+                path, "GET", header_params={"Accept": "application/json"}, auth_settings=["Bearer"],
+                _return_http_data_only=True, _preload_content=False, _request_timeout=timeout),
+                "reading the KFP version (healthz)", deadline=deadline)
+        except NotFoundError:
+            continue
+        try:
+            answer = json.loads(response.data or b"{}")
+        except ValueError:
+            answer = {}
+        tag = answer.get("tag_name") if isinstance(answer, dict) else None
+        if isinstance(tag, str) and tag:
+            return tag
+    return "unknown"
+
+
 def parse_version(text: str) -> tuple[int, int, int]:
     match = re.fullmatch(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+.].*)?\s*", str(text))
     if not match:
@@ -34,12 +105,13 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return int(match[1]), int(match[2]), int(match[3] or 0)
 
 
-def _entries(compiled: ir.CompiledPipeline):
+def secret_entries(compiled: ir.CompiledPipeline):
+    """``(executor label, kind, index, entry)`` of every env and volume secret entry."""
     executors = compiled.platform_spec.get("platforms", {}).get("kubernetes", {})
     for label, config in sorted(executors.get("deploymentSpec", {}).get("executors", {}).items()):
         for kind, key in (("env", "secretAsEnv"), ("volume", "secretAsVolume")):
-            for entry in config.get(key, []) or []:
-                yield label, kind, entry
+            for index, entry in enumerate(config.get(key, []) or []):
+                yield label, kind, index, entry
 
 
 def version_skew(pipeline: Any, backend_version: str | None) -> list[SkewIssue]:
@@ -49,7 +121,7 @@ def version_skew(pipeline: Any, backend_version: str | None) -> list[SkewIssue]:
     version = parse_version(backend_version)
     compiled = pipeline if isinstance(pipeline, ir.CompiledPipeline) else ir.load(pipeline)
     issues = []
-    for label, kind, entry in _entries(compiled):
+    for label, kind, _index, entry in secret_entries(compiled):
         parameter = entry.get("secretNameParameter")
         if parameter is not None and version < SECRET_NAME_PARAMETER_SINCE:
             constant = (parameter.get("runtimeValue") or {}).get("constant")
@@ -63,7 +135,8 @@ def version_skew(pipeline: Any, backend_version: str | None) -> list[SkewIssue]:
                 source = ", ".join(f"{k}" for k in parameter) or "an expression"
                 message = (f"{label}: backend {backend_version} (< 2.5.0) cannot take a secret name from a"
                            f" parameter or task output ({source}); upgrade the backend to 2.5.0 or later,"
-                           f" or use a literal secret name")
+                           f" use a literal secret name, or let a parameter's name be resolved at"
+                           f" submission (resolve_names=True, the default; magic: without --no-resolve)")
             issues.append(SkewIssue(label, kind, "secretNameParameter", bool(literal), message))
         if kind == "env" and "optional" in entry and version < OPTIONAL_ENV_SINCE:
             if entry["optional"]:
@@ -96,7 +169,7 @@ def apply_version_compat(pipeline: Any, backend_version: str | None, *, legacy_s
     if not issues:
         return compiled
     version = parse_version(str(backend_version))
-    for _label, kind, entry in _entries(compiled):
+    for _label, kind, _index, entry in secret_entries(compiled):
         if "secretNameParameter" in entry and version < SECRET_NAME_PARAMETER_SINCE:
             entry["secretName"] = entry.pop("secretNameParameter")["runtimeValue"]["constant"]
         if kind == "env" and "optional" in entry and version < OPTIONAL_ENV_SINCE:
