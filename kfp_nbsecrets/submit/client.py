@@ -81,6 +81,28 @@ def read(client: Any, call: Callable[[Any], Any], what: str, *, stop: threading.
                  timeout=getattr(client, "_nbsecrets_timeout", DEFAULT_TIMEOUT), deadline=deadline)
 
 
+def healthz(client: Any, api: str = "v2beta1", *, deadline: float | None = None) -> dict:
+    """The health answer of ``/apis/{api}/healthz`` as the server wrote it, kept on the client.
+
+    Read raw: the server writes undocumented fields (``tag_name``, ``commit_sha``) that the generated
+    client would drop.
+    """
+    import json
+
+    api_client = client._healthz_api.api_client
+    response = read(client, lambda timeout: api_client.call_api(
+        f"/apis/{api}/healthz", "GET", header_params={"Accept": "application/json"}, auth_settings=["Bearer"],
+        _return_http_data_only=True, _preload_content=False, _request_timeout=timeout),
+        "the KFP health check", deadline=deadline)
+    try:
+        answer = json.loads(response.data or b"{}")
+    except ValueError:
+        answer = {}
+    answer = answer if isinstance(answer, dict) else {}
+    client.__dict__.setdefault("_nbsecrets_healthz", {})[api] = answer
+    return answer
+
+
 def create(call: Callable[[Any], Any], client: Any, thing: str, where_to_look: str) -> Any:
     """The creation of ``thing`` by ``call(request_timeout)``, sent once: never retried, so never
     duplicated; when it fails after it was sent, the error says it may exist and where to look."""
@@ -135,9 +157,11 @@ def _client_class():
             return config
 
         def get_kfp_healthz(self, sleep_duration: int = 5):
-            host = self._existing_config.host if hasattr(self, "_existing_config") else None
-            return read(self, lambda timeout: self._healthz_api.healthz_service_get_healthz(
-                _request_timeout=timeout), "the KFP health check")
+            import kfp_server_api
+
+            answer = healthz(self, "v2beta1")
+            return kfp_server_api.V2beta1GetHealthzResponse(multi_user=answer.get("multi_user"),
+                                                            pipeline_store=answer.get("pipeline_store"))
 
         def request_timeout(self) -> tuple[float, float]:
             return request_timeout(self._nbsecrets_timeout)

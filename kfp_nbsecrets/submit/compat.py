@@ -48,7 +48,7 @@ class BackendVersion:
 
 
 _RELEASE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
-HEALTHZ_PATHS = ("/apis/v1beta1/healthz", "/apis/v2beta1/healthz")
+HEALTHZ_APIS = ("v1beta1", "v2beta1")
 
 
 def find_backend_version(client: Any, configured: str | None = None, *,
@@ -69,29 +69,20 @@ def find_backend_version(client: Any, configured: str | None = None, *,
 def detect_backend_version(client: Any, *, deadline: float | None = None) -> str:
     """The ``tag_name`` of the KFP API server's healthz answer ('unknown' when it has none).
 
-    Every release serves it on ``/apis/v1beta1/healthz`` (and 2.2.0 onwards on ``/apis/v2beta1/healthz``
-    too, which the official v2beta1 spec does not document): backend/src/apiserver/main.go. The
-    generated client drops undocumented fields, so the answer is read raw, with the client's auth.
+    Every release writes it on ``/apis/v1beta1/healthz`` and ``/apis/v2beta1/healthz`` (which the
+    official v2beta1 spec does not document): backend/src/apiserver/main.go, 2.2.0 to 2.17. The
+    answer the client read when it was made is used when it has one.
     """
-    import json
-
-    from kfp_nbsecrets.submit.client import read
+    from kfp_nbsecrets.submit.client import healthz
     from kfp_nbsecrets.submit.errors import NotFoundError
 
-    api = client._healthz_api.api_client
-    for path in HEALTHZ_PATHS:
+    cached = getattr(client, "_nbsecrets_healthz", {})
+    for api in sorted(HEALTHZ_APIS, key=lambda name: name not in cached):
         try:
-            response = read(client, lambda timeout, path=path: api.call_api(
-                path, "GET", header_params={"Accept": "application/json"}, auth_settings=["Bearer"],
-                _return_http_data_only=True, _preload_content=False, _request_timeout=timeout),
-                "reading the KFP version (healthz)", deadline=deadline)
+            answer = cached.get(api) or healthz(client, api, deadline=deadline)
         except NotFoundError:
             continue
-        try:
-            answer = json.loads(response.data or b"{}")
-        except ValueError:
-            answer = {}
-        tag = answer.get("tag_name") if isinstance(answer, dict) else None
+        tag = answer.get("tag_name")
         if isinstance(tag, str) and tag:
             return tag
     return "unknown"
