@@ -153,3 +153,45 @@ def test_local_dispatches_to_run_local(shell, monkeypatch):
     assert magic(shell, "run nested --local --arg secret_name=db-creds --source memory") == {"Output": "ok"}
     assert calls == [(shell.user_ns["nested"], {"secret_name": "db-creds"}, "memory")]
     assert not shell.server.requests
+
+
+@pytest.mark.parametrize("line, message", [
+    ("run nested --timeout 5", "--timeout applies to --wait only"),
+    ("run nested --wait --timeout 0", "--timeout 0: give a number of seconds above 0"),
+    ("run nested --local --legacy-secret-name", "--legacy-secret-name applies to runs submitted to KFP"),
+    ("run nested --local --wait --experiment e", "--experiment, --wait apply to runs submitted to KFP"),
+    ("run nested --no-check --source memory", "--source tells the pre-run check where to look"),
+    ("run nested --legacy-secret-name", "--legacy-secret-name applies with --no-resolve only"),
+    ("schedule nested --cron '0 2 * * *' --no-check --source k8s", "--source tells the pre-run check"),
+])
+def test_options_that_would_do_nothing_are_refused(shell, line, message):
+    with pytest.raises(UsageError, match=message):
+        magic(shell, line)
+    assert not shell.server.requests
+
+
+def test_schedule_creates_a_recurring_run(shell):
+    job = magic(shell, "schedule nested --cron '0 2 * * *' --arg secret_name=db-creds --max-concurrency 2"
+                       " --name nightly --experiment exp")
+    (created,) = shell.server.recurring_runs.values()
+    assert created["trigger"]["cron_schedule"]["cron"] == "0 0 2 * * *" and created["max_concurrency"] == "2"
+    assert job.name == "nightly" and "a secret deleted or renamed later" in repr(job)
+    with pytest.raises(UsageError, match="pre-run secret check failed.*secret 'nope'"):
+        magic(shell, "schedule nested --cron @daily --arg secret_name=nope")
+    with pytest.raises(UsageError, match="max concurrency 11 is out of the backend's range"):
+        magic(shell, "schedule nested --cron @daily --max-concurrency 11")
+    with pytest.raises(UsageError, match="the following arguments are required: --cron"):
+        magic(shell, "schedule nested")
+    assert len(shell.server.recurring_runs) == 1
+
+
+def test_upload_a_pipeline_and_a_version(shell):
+    made = magic(shell, "upload nested --name team-etl --description 'for the team'")
+    assert made.url.endswith(f"/#/pipelines/details/{made.pipeline_id}")
+    version = magic(shell, "upload nested --name team-etl --version v2")
+    assert version.version == "v2" and "/version/" in version.url
+    with pytest.raises(UsageError, match="exists already.*--version"):
+        magic(shell, "upload nested --name team-etl")
+    shell.server.backend_version = "2.2.0"
+    with pytest.raises(UsageError, match="backend 2.2.0 .*literal names only"):
+        magic(shell, "upload nested --name other")
