@@ -82,9 +82,11 @@ class RunStatus:
             f"<span style='color:{colour}'>{esc(handle.status_line())}</span>{esc(stopped)}{failure}"
         )
         problems = "".join(f"<li style='color:#c62828'>{esc(p)}</li>" for p in handle.problems)
+        about = ([f"backend {handle.backend}"] if handle.backend else []) + handle.notes
+        notes = "".join(f"<br><small>{esc(n)}</small>" for n in about)
         tasks = "".join(f"<li>{esc(t.name)}: {esc(t.state)}" + (f" - {esc(t.error)}" if t.error else "")
                         + "</li>" for t in handle.tasks)
-        self.details.value = ((f"<ul>{problems}</ul>" if problems else "")
+        self.details.value = (notes + (f"<ul>{problems}</ul>" if problems else "")
                               + (f"<ul>{tasks}</ul>" if tasks else ""))
 
     def text(self) -> str:
