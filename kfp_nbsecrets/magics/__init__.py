@@ -41,7 +41,11 @@ Outside pipelines:
   %kfp_secret lint PIPELINE_OR_FILE
   %kfp_secret check PIPELINE [--arg NAME=VALUE ...] [--namespace NS] [--source local|k8s|memory]
   %kfp_secret run PIPELINE [--arg NAME=VALUE ...] [--experiment E] [--run-name N] [--namespace NS]
-                  [--wait [--timeout S]] [--no-check] [--local] [--legacy-secret-name] [--drop-optional]
+                  [--wait [--timeout S]] [--no-check] [--local] [--no-resolve [--legacy-secret-name]]
+                  [--drop-optional]
+  %kfp_secret schedule PIPELINE --cron CRON [--arg NAME=VALUE ...] [--max-concurrency N] [--name N]
+                       [--experiment E] [--no-catchup] [--no-check] [--no-resolve] [--drop-optional]
+  %kfp_secret upload PIPELINE [--name N] [--version V] [--description TEXT] [--namespace NS]
   %kfp_secret pick [PIPELINE] [--source local|k8s|memory] [--namespace NS]
   %kfp_secret store add NAME KEY [KEY ...] [--replace]   (each value by hidden prompt)
   %kfp_secret store import FILE [--name NAME] [--replace] (a Secret manifest, or a .env file as NAME)
