@@ -428,16 +428,21 @@ class KfpServer:
         experiment_id = self.add_experiment(body["display_name"], body.get("namespace"))
         return self.experiments[experiment_id]
 
-    def _create_run(self, body: dict) -> dict:
+    def _checked_pipeline(self, body: dict, kind: str) -> list[str]:
+        """What run and recurring-run creation both check; returns the root DAG's tasks."""
         experiment_id = body.get("experiment_id")
         if experiment_id and experiment_id not in self.experiments:
-            raise Rejected(404, f"Failed to create a run: Experiment {experiment_id} not found")
+            raise Rejected(404, f"Failed to create a {kind}: Experiment {experiment_id} not found")
         if not body.get("display_name"):
-            raise Rejected(400, "Invalid input error: The run name is empty")
+            raise Rejected(400, f"Invalid input error: The {kind} name is empty")
         if "pipeline_spec" not in body:
             raise Rejected(400, "Invalid input error: pipeline_spec is required (no pipeline version used)")
         pipeline_spec, tasks = self._parse_pipeline(body["pipeline_spec"])
         self._check_parameters(pipeline_spec, (body.get("runtime_config") or {}).get("parameters") or {})
+        return tasks
+
+    def _create_run(self, body: dict) -> dict:
+        tasks = self._checked_pipeline(body, "run")
         run_id = str(uuid.uuid4())
         data = copy.deepcopy(body)
         data.update(run_id=run_id, storage_state="AVAILABLE", created_at=_now(), scheduled_at=_now(),
@@ -448,11 +453,7 @@ class KfpServer:
 
     def _create_recurring_run(self, body: dict) -> dict:
         """As the backend's toModelJob / CreateRecurringRun (backend/src/apiserver/server/api_converter.go)."""
-        experiment_id = body.get("experiment_id")
-        if experiment_id and experiment_id not in self.experiments:
-            raise Rejected(404, f"Failed to create a recurring run: Experiment {experiment_id} not found")
-        if not body.get("display_name"):
-            raise Rejected(400, "Invalid input error: The recurring run name is empty")
+        self._checked_pipeline(body, "recurring run")
         concurrency = int(body.get("max_concurrency") or 0)
         if not 1 <= concurrency <= 10:
             raise Rejected(400, f"Invalid input error: Max concurrency of a recurring run must be at least 1"
@@ -467,10 +468,6 @@ class KfpServer:
             if problem:
                 raise Rejected(400, f"Invalid input error: Schedule cron is not a supported"
                                     f" format(https://godoc.org/github.com/robfig/cron). Error: {problem}")
-        if "pipeline_spec" not in body:
-            raise Rejected(400, "Invalid input error: pipeline_spec is required (no pipeline version used)")
-        pipeline_spec, _ = self._parse_pipeline(body["pipeline_spec"])
-        self._check_parameters(pipeline_spec, (body.get("runtime_config") or {}).get("parameters") or {})
         recurring_run_id = str(uuid.uuid4())
         job = copy.deepcopy(body)
         enabled = body.get("mode") == "ENABLE"
@@ -593,6 +590,15 @@ class KfpServer:
         if state == "FAILED":
             data["error"] = {"code": 2, "message": "the run failed", "details": []}
         return data
+
+
+def isolate_client_environment(monkeypatch: Any, home: Path) -> None:
+    """No KFP endpoint, UI endpoint or service-account token from the machine; ``home`` as HOME (kfp's
+    context file)."""
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    monkeypatch.delenv("KF_PIPELINES_UI_ENDPOINT", raising=False)
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(home / "no-token"))
+    monkeypatch.setenv("HOME", str(home))
 
 
 def _in_experiment(item: dict, record: Recorded) -> bool:

@@ -3,7 +3,7 @@
 import pytest
 from IPython.core.error import UsageError
 from kfp import dsl, kubernetes
-from kfp_server import KfpServer
+from kfp_server import KfpServer, isolate_client_environment
 from pipelines import consume, nested
 
 from kfp_nbsecrets import sources
@@ -18,10 +18,7 @@ TRAITS = ("kfp_host", "backend_version", "kfp_namespace", "existing_token", "coo
 
 @pytest.fixture
 def shell(ip, monkeypatch, tmp_path):
-    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
-    monkeypatch.delenv("KF_PIPELINES_UI_ENDPOINT", raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setenv("HOME", str(tmp_path))
+    isolate_client_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
     memory = sources.get_source("memory")
     for name, values in SECRETS.items():

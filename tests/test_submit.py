@@ -9,7 +9,7 @@ import urllib.request
 import kmock
 import pytest
 from kfp import dsl, kubernetes
-from kfp_server import KfpServer
+from kfp_server import KfpServer, isolate_client_environment
 from kube_emulator import KubeEmulator, free_port
 from pipelines import consume, nested
 
@@ -26,10 +26,7 @@ FAILED_SCRIPT = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"}),
 
 @pytest.fixture
 def server(monkeypatch, tmp_path):
-    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
-    monkeypatch.delenv("KF_PIPELINES_UI_ENDPOINT", raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setenv("HOME", str(tmp_path))
+    isolate_client_environment(monkeypatch, tmp_path)
     running = KfpServer().start()
     try:
         yield running

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 from kfp import dsl, kubernetes
-from kfp_server import CURRENT_RELEASE, KfpServer
+from kfp_server import CURRENT_RELEASE, KfpServer, isolate_client_environment
 from pipelines import consume, nested
 
 from kfp_nbsecrets import submit
@@ -22,10 +22,7 @@ SECRETS = {"db-creds": {"user": "u", "token": "t"}, "team-b-db": {"user": "u", "
 
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
-    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
-    monkeypatch.delenv("KF_PIPELINES_UI_ENDPOINT", raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setenv("HOME", str(tmp_path))
+    isolate_client_environment(monkeypatch, tmp_path)
 
 
 @pytest.fixture

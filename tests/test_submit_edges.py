@@ -7,7 +7,7 @@ import socket
 import time
 
 import pytest
-from kfp_server import KfpServer
+from kfp_server import KfpServer, isolate_client_environment
 from kube_emulator import free_port
 from pipelines import nested
 
@@ -21,10 +21,7 @@ SLACK = 2.0  # the guarantee: wall time <= timeout + 2 s
 
 @pytest.fixture
 def server(monkeypatch, tmp_path):
-    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
-    monkeypatch.delenv("KF_PIPELINES_UI_ENDPOINT", raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setenv("HOME", str(tmp_path))
+    isolate_client_environment(monkeypatch, tmp_path)
     running = KfpServer().start()
     running.script = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"})]  # never finishes
     try:

@@ -87,9 +87,7 @@ class RunCommands(HasTraits):
         *_GUARD,
     )
     def cmd_run(self, args: argparse.Namespace, scope: dict):
-        self._refuse_no_ops(args)
-        pipeline = self._pipeline_in(scope, args.pipeline, files=True)
-        arguments = self._arguments(pipeline, args.arg)
+        pipeline, arguments = self._checked_line(args, scope)
         if args.local:
             from kfp_nbsecrets.local_run import run_local
 
@@ -120,11 +118,9 @@ class RunCommands(HasTraits):
         *_GUARD,
     )
     def cmd_schedule(self, args: argparse.Namespace, scope: dict):
-        self._refuse_no_ops(args)
-        pipeline = self._pipeline_in(scope, args.pipeline, files=True)
-        arguments = self._arguments(pipeline, args.arg)
         from kfp_nbsecrets.submit import schedule
 
+        pipeline, arguments = self._checked_line(args, scope)
         return self._remote(schedule, pipeline, arguments, args, cron=args.cron, name=args.name,
                             max_concurrency=args.max_concurrency, no_catchup=args.no_catchup,
                             experiment=args.experiment or self.experiment)
@@ -168,6 +164,12 @@ class RunCommands(HasTraits):
                 timeout=self.kfp_timeout, backoff=backoff, **options)
         except (SubmitError, PreRunCheckError, CheckUnavailable) as error:
             raise UsageError(" ".join(str(error).split())) from None
+
+    def _checked_line(self, args: argparse.Namespace, scope: dict) -> tuple:
+        """The pipeline and typed arguments of a ``run`` / ``schedule`` line whose options all mean something."""
+        self._refuse_no_ops(args)
+        pipeline = self._pipeline_in(scope, args.pipeline, files=True)
+        return pipeline, self._arguments(pipeline, args.arg)
 
     @staticmethod
     def _refuse_no_ops(args: argparse.Namespace) -> None:

@@ -45,7 +45,7 @@ from kfp_nbsecrets.submit.handle import (
     kube_pod_events,
     secret_problem_from_events,
 )
-from kfp_nbsecrets.submit.prepare import default_name, find_or_create_experiment, prepare
+from kfp_nbsecrets.submit.prepare import default_name, find_or_create_experiment, prepare, prepare_options
 from kfp_nbsecrets.submit.recurring import RecurringRunHandle, kfp_cron, schedule
 from kfp_nbsecrets.submit.resolve import ResolvedName, resolve_secret_names
 from kfp_nbsecrets.submit.upload import PipelineUpload, upload
@@ -70,12 +70,7 @@ def submit(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, client:
     """
     import kfp_server_api
 
-    prepared = prepare(pipeline, arguments, client=client, host=host, namespace=namespace,
-                       experiment=experiment, experiment_id=experiment_id, check=check, source=source,
-                       backend_version_text=backend_version, resolve_names=resolve_names,
-                       legacy_secret_name=legacy_secret_name, drop_optional=drop_optional,
-                       existing_token=existing_token, cookies=cookies, ui_host=ui_host, timeout=timeout,
-                       backoff=backoff)
+    prepared = prepare(pipeline, arguments, **prepare_options(locals()))
     client = prepared.client
     run_name = run_name or default_name(prepared.compiled)
     runtime = kfp_server_api.V2beta1RuntimeConfig(parameters=prepared.arguments or None,

@@ -54,9 +54,20 @@ class Prepared:
         return payload
 
 
+PREPARE_OPTIONS = frozenset({
+    "client", "host", "namespace", "experiment", "experiment_id", "check", "source", "backend_version",
+    "resolve_names", "legacy_secret_name", "drop_optional", "existing_token", "cookies", "ui_host", "timeout",
+    "backoff"})
+
+
+def prepare_options(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of :func:`prepare` among the keyword arguments ``given`` to a caller."""
+    return {name: value for name, value in given.items() if name in PREPARE_OPTIONS}
+
+
 def prepare(pipeline: Any, arguments: Mapping[str, Any] | None, *, client: Any = None, host: str | None = None,
             namespace: str | None = None, experiment: str | None = None, experiment_id: str | None = None,
-            check: bool = True, source: Any = None, backend_version_text: str | None = None,
+            check: bool = True, source: Any = None, backend_version: str | None = None,
             resolve_names: bool = True, legacy_secret_name: bool = False, drop_optional: bool = False,
             existing_token: str | None = None, cookies: str | None = None, ui_host: str | None = None,
             timeout: float, backoff: Backoff | None = None) -> Prepared:
@@ -69,7 +80,7 @@ def prepare(pipeline: Any, arguments: Mapping[str, Any] | None, *, client: Any =
     if client is None:
         client = connect(host, namespace=namespace, existing_token=existing_token, cookies=cookies,
                          ui_host=ui_host, timeout=timeout, backoff=backoff)
-    version = find_backend_version(client, backend_version_text)
+    version = find_backend_version(client, backend_version)
     resolved: list[ResolvedName] = []
     if resolve_names and needs_resolution(version.release):
         compiled, resolved = resolve_secret_names(compiled, arguments, version.text)

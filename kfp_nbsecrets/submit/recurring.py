@@ -14,7 +14,7 @@ from typing import Any
 
 from kfp_nbsecrets.submit.client import DEFAULT_TIMEOUT, Backoff, create, read, ui_link
 from kfp_nbsecrets.submit.errors import InvalidRequestError
-from kfp_nbsecrets.submit.prepare import default_name, prepare
+from kfp_nbsecrets.submit.prepare import default_name, prepare, prepare_options
 
 RECURRING_RUN_PATH = "/#/recurringrun/details/"
 MAX_CONCURRENCY = (1, 10)  # the backend's range (api_converter.go, toModelJob)
@@ -147,12 +147,7 @@ def schedule(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, cron:
             or not low <= max_concurrency <= high:
         raise InvalidRequestError(f"max concurrency {max_concurrency!r} is out of the backend's range: use a whole"
                             f" number from {low} to {high}")
-    prepared = prepare(pipeline, arguments, client=client, host=host, namespace=namespace,
-                       experiment=experiment, experiment_id=experiment_id, check=check, source=source,
-                       backend_version_text=backend_version, resolve_names=resolve_names,
-                       legacy_secret_name=legacy_secret_name, drop_optional=drop_optional,
-                       existing_token=existing_token, cookies=cookies, ui_host=ui_host, timeout=timeout,
-                       backoff=backoff)
+    prepared = prepare(pipeline, arguments, **prepare_options(locals()))
     client = prepared.client
     name = name or default_name(prepared.compiled)
     body = kfp_server_api.V2beta1RecurringRun(
