@@ -33,7 +33,8 @@ def wait_against(fault: str, timeout: float, kfp_timeout: float) -> float:
     server = KfpServer().start()
     server.script = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"})]
     try:
-        handle = submit.submit(nested(), host=server.url, source=SECRETS, pod_events=None, timeout=kfp_timeout)
+        handle = submit.submit(nested(), host=server.url, source=SECRETS, pod_events=None,
+                               timeout=kfp_timeout)
         if fault == "503":
             server.fail(503, times=10_000, method="GET", path="/runs/")
         else:

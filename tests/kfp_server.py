@@ -337,7 +337,8 @@ class KfpServer:
                 return 200, self._upload(record, rest), "v2beta1Pipeline"
             return 200, self._upload(record, rest), "v2beta1PipelineVersion"
         if rest == "/pipelines" and method == "GET":
-            return 200, self._list(self.pipelines.values(), record, "pipelines"), "v2beta1ListPipelinesResponse"
+            listed = self._list(self.pipelines.values(), record, "pipelines")
+            return 200, listed, "v2beta1ListPipelinesResponse"
         if rest == "/recurringruns":
             if method == "POST":
                 created = self._create_recurring_run(self._body(record, "v2beta1RecurringRun"))
@@ -452,7 +453,7 @@ class KfpServer:
         return self._view(run)
 
     def _create_recurring_run(self, body: dict) -> dict:
-        """As the backend's toModelJob / CreateRecurringRun (backend/src/apiserver/server/api_converter.go)."""
+        """As the backend's toModelJob (backend/src/apiserver/server/api_converter.go)."""
         self._checked_pipeline(body, "recurring run")
         concurrency = int(body.get("max_concurrency") or 0)
         if not 1 <= concurrency <= 10:
@@ -540,8 +541,8 @@ class KfpServer:
         version = _version(self.backend_version)
         kubernetes = platform.platforms.get("kubernetes")
         executors = kubernetes.deployment_spec.executors if kubernetes is not None else {}
-        for label, struct in executors.items():
-            config = json_format.MessageToDict(struct)
+        for label, executor in executors.items():
+            config = json_format.MessageToDict(executor)
             if version is not None:
                 self._old_backend(label, config, version)
             try:
@@ -619,9 +620,10 @@ def _multipart_file(record: Recorded, field_name: str) -> str | None:
     return None
 
 
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 _CRON_FIELDS = ((0, 59, {}), (0, 59, {}), (0, 23, {}), (1, 31, {}),
-                (1, 12, {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}),
-                (0, 6, {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())}))
+                (1, 12, {month: i + 1 for i, month in enumerate(_MONTHS)}),
+                (0, 6, {day: i for i, day in enumerate("sun mon tue wed thu fri sat".split())}))
 _DESCRIPTORS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 
 

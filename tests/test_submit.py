@@ -204,7 +204,8 @@ def test_version_skew_before_2_5_without_resolution(server):
     for run in (first, second):
         executors = run.data["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"]
         entries = [e for config in executors["executors"].values() for e in config.get("secretAsEnv", [])]
-        assert entries == [{"secretName": "db-creds", "keyToEnv": [{"secretKey": "user", "envVar": "DB_USER"}]}]
+        key_to_env = [{"secretKey": "user", "envVar": "DB_USER"}]
+        assert entries == [{"secretName": "db-creds", "keyToEnv": key_to_env}]
     assert "description" not in second.data  # nothing came from a parameter
 
 

@@ -73,7 +73,8 @@ def go(server, pipeline=None, arguments=None, **options):
 
 
 def secret_entries(body: dict) -> list[dict]:
-    executors = body["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    kubernetes = body["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]
+    executors = kubernetes["deploymentSpec"]["executors"]
     return [entry for _, config in sorted(executors.items())
             for kind in ("secretAsEnv", "secretAsVolume") for entry in config.get(kind, [])]
 
@@ -104,7 +105,8 @@ def test_detected_version_drives_the_guard(backend, release, resolved):
     entries = secret_entries(body)
     assert len(entries) == 3
     if resolved:
-        assert all(entry["secretName"] == "team-b-db" and "secretNameParameter" not in entry for entry in entries)
+        assert all(entry["secretName"] == "team-b-db" and "secretNameParameter" not in entry
+                   for entry in entries)
         assert "resolved secret names at submission for backend" in body["description"]
         assert any("team-b-db" in note for note in handle.notes)
         assert "note: kfp-nbsecrets resolved secret names" in repr(handle)

@@ -94,7 +94,8 @@ class RunCommands(HasTraits):
             return run_local(pipeline, arguments=arguments, source=args.source)
         from kfp_nbsecrets.submit import submit
 
-        handle = self._remote(submit, pipeline, arguments, args, experiment=args.experiment or self.experiment,
+        handle = self._remote(submit, pipeline, arguments, args,
+                              experiment=args.experiment or self.experiment,
                               run_name=args.run_name)
         if args.wait:
             return self._wait(handle, args.timeout)
@@ -166,7 +167,7 @@ class RunCommands(HasTraits):
             raise UsageError(" ".join(str(error).split())) from None
 
     def _checked_line(self, args: argparse.Namespace, scope: dict) -> tuple:
-        """The pipeline and typed arguments of a ``run`` / ``schedule`` line whose options all mean something."""
+        """The pipeline and typed arguments of a run or schedule line whose options all mean something."""
         self._refuse_no_ops(args)
         pipeline = self._pipeline_in(scope, args.pipeline, files=True)
         return pipeline, self._arguments(pipeline, args.arg)

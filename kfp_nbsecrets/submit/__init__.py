@@ -58,7 +58,8 @@ def submit(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, client:
            legacy_secret_name: bool = False, drop_optional: bool = False, existing_token: str | None = None,
            cookies: str | None = None, ui_host: str | None = None, pipeline_root: str | None = None,
            enable_caching: bool | None = None, service_account: str | None = None,
-           timeout: float = DEFAULT_TIMEOUT, backoff: Backoff | None = None, pod_events: Any = "auto") -> RunHandle:
+           timeout: float = DEFAULT_TIMEOUT, backoff: Backoff | None = None,
+           pod_events: Any = "auto") -> RunHandle:
     """Check and submit one run; returns its :class:`RunHandle` (nothing is printed).
 
     Order: connect; the backend version (``backend_version``, else the server's healthz ``tag_name``);

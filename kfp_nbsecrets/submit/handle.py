@@ -31,8 +31,9 @@ class RunHandle:
 
     ``refresh()`` reads the run once (retrying the read with backoff), ``wait(timeout)`` polls with
     backoff until a terminal state. ``backend`` is the backend version the run was checked against
-    and ``notes`` what the submission did on the way (names resolved, guard off). With ``pod_events`` (a callable ``(namespace, pod_names) ->
-    {pod: problem}``), tasks stuck on a missing secret get a problem naming it.
+    and ``notes`` what the submission did on the way (names resolved, guard off). With ``pod_events``
+    (a callable ``(namespace, pod_names) -> {pod: problem}``), tasks stuck on a missing secret or key get
+    a problem naming it.
     """
 
     def __init__(self, client: Any, run_id: str, name: str, url: str, *, experiment_id: str | None = None,

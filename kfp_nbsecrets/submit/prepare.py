@@ -65,7 +65,8 @@ def prepare_options(given: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in given.items() if name in PREPARE_OPTIONS}
 
 
-def prepare(pipeline: Any, arguments: Mapping[str, Any] | None, *, client: Any = None, host: str | None = None,
+def prepare(pipeline: Any, arguments: Mapping[str, Any] | None, *, client: Any = None,
+            host: str | None = None,
             namespace: str | None = None, experiment: str | None = None, experiment_id: str | None = None,
             check: bool = True, source: Any = None, backend_version: str | None = None,
             resolve_names: bool = True, legacy_secret_name: bool = False, drop_optional: bool = False,

@@ -42,8 +42,8 @@ def kfp_cron(expression: str) -> str:
     if len(fields) == 6:
         return text
     raise InvalidRequestError(f"cron {expression!r} has {len(fields)} fields; write 5 (minute hour day month"
-                        f" weekday, e.g. '0 2 * * *'), 6 with seconds first as KFP does ('0 0 2 * * *'),"
-                        f" or a descriptor like '@daily'")
+                              f" weekday, e.g. '0 2 * * *'), 6 with seconds first as KFP does"
+                              f" ('0 0 2 * * *'), or a descriptor like '@daily'")
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,8 @@ class RecurringRunHandle:
 
     def _head(self) -> str:
         cron = repr(self.cron) + (f" (from {self.cron_given!r})" if self.cron_given != self.cron else "")
-        return (f"Recurring run {self.name!r} ({self.recurring_run_id}): {self.status or 'created'}, cron {cron},"
+        return (f"Recurring run {self.name!r} ({self.recurring_run_id}): {self.status or 'created'},"
+                f" cron {cron},"
                 f" max concurrency {self.max_concurrency}")
 
     def __repr__(self) -> str:
@@ -117,7 +118,8 @@ class RecurringRunHandle:
                 f"</thead><tbody>{rows}</tbody></table>" if rows else "<p>latest runs: none yet</p>")
         return (f"<div class='kfp-nbsecrets-run'><b>{esc(self._head())}</b> "
                 f"<a href='{esc(self.url, quote=True)}' target='_blank' rel='noopener'>open in KFP UI</a>"
-                f"{backend}{notes}<p class='kfp-nbsecrets-warning'>&#9888; {esc(self.warning)}</p>{runs}</div>")
+                f"{backend}{notes}<p class='kfp-nbsecrets-warning'>&#9888; {esc(self.warning)}</p>"
+                f"{runs}</div>")
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         return {"text/plain": repr(self), "text/html": self._repr_html_()}
@@ -145,8 +147,8 @@ def schedule(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, cron:
     low, high = MAX_CONCURRENCY
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) \
             or not low <= max_concurrency <= high:
-        raise InvalidRequestError(f"max concurrency {max_concurrency!r} is out of the backend's range: use a whole"
-                            f" number from {low} to {high}")
+        raise InvalidRequestError(f"max concurrency {max_concurrency!r} is out of the backend's range: use a"
+                                  f" whole number from {low} to {high}")
     prepared = prepare(pipeline, arguments, **prepare_options(locals()))
     client = prepared.client
     name = name or default_name(prepared.compiled)

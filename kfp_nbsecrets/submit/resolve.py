@@ -102,8 +102,10 @@ def _group_problem(task: str, kind: str, group: list, backend: str, ok: str) -> 
     distinct = sorted({repr(r.name) for r in group})
     if len(distinct) > 1:
         origin = group[0].origin.rsplit(" #", 1)[0]
-        what = f"the loop's items ({origin.removeprefix('loop item of ')})" if origin.startswith("loop item") \
-            else f"{origin} (in each of the tasks sharing this executor)"
+        if origin.startswith("loop item"):
+            what = f"the loop's items ({origin.removeprefix('loop item of ')})"
+        else:
+            what = f"{origin} (in each of the tasks sharing this executor)"
         return (f"task {task}: {what} name different secrets ({', '.join(distinct)}); backend {backend}"
                 f" takes one literal name per task: bind each secret to its own task, pass one name as a"
                 f" pipeline parameter, or upgrade the backend to 2.5.0 or later")

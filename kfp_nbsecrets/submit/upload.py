@@ -32,7 +32,9 @@ class PipelineUpload:
     notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        what = f"version {self.version!r} of pipeline {self.name!r}" if self.version else f"pipeline {self.name!r}"
+        what = f"pipeline {self.name!r}"
+        if self.version:
+            what = f"version {self.version!r} of {what}"
         lines = [f"Uploaded {what} ({self.version_id or self.pipeline_id})", f"  {self.url}"]
         lines += [f"  backend {self.backend}"] if self.backend else []
         lines += [f"  note: {n}" for n in self.notes]
@@ -73,11 +75,12 @@ def upload(pipeline: Any, name: str | None = None, *, version: str | None = None
     compiled = apply_version_compat(compiled, found.guard, drop_optional=drop_optional)
     pipeline_id = find_pipeline(client, name)
     if version and pipeline_id is None:
-        raise InvalidRequestError(f"pipeline {name!r} does not exist yet, so it has no versions: upload it first"
-                            f" without --version / version= (KFP names its first version {name!r})")
+        raise InvalidRequestError(f"pipeline {name!r} does not exist yet, so it has no versions: upload it"
+                                  f" first without --version / version= (KFP names its first version"
+                                  f" {name!r})")
     if not version and pipeline_id is not None:
-        raise InvalidRequestError(f"pipeline {name!r} exists already ({pipeline_id}): add a new version of it with"
-                            f" --version V / version='V'")
+        raise InvalidRequestError(f"pipeline {name!r} exists already ({pipeline_id}): add a new version of it"
+                                  f" with --version V / version='V'")
     with tempfile.TemporaryDirectory(prefix="kfp-nbsecrets-upload-") as directory:
         path = os.path.join(directory, "pipeline.yaml")
         compiled.write(path)
@@ -94,7 +97,8 @@ def upload(pipeline: Any, name: str | None = None, *, version: str | None = None
                  if value}
         made = create(lambda timeout: api.upload_pipeline(path, name=name, _request_timeout=timeout, **extra),
                       client, f"pipeline {name!r}", "the KFP UI's pipelines")
-    return PipelineUpload(made.pipeline_id, name, None, None, ui_link(client, PIPELINE_PATH + made.pipeline_id),
+    url = ui_link(client, PIPELINE_PATH + made.pipeline_id)
+    return PipelineUpload(made.pipeline_id, name, None, None, url,
                           found.describe(), [found.note] if found.note else [])
 
 
