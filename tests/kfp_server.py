@@ -7,7 +7,8 @@ the official REST spec (``kfp_api_single_file.swagger.json``, with unknown prope
 parameters of uploads against the spec's list; a submitted or uploaded pipeline spec and its Kubernetes
 platform spec are parsed with the real protos (``json_format.ParseDict`` without
 ``ignore_unknown_fields``), as the Go backend does. ``backend_version`` emulates a release: the
-rejections of old backends (< 2.5.0: ``secretNameParameter``; < 2.15.0: ``optional`` on env secrets)
+rejections of old backends (< 2.5.0: ``secretNameParameter`` on env, volume and image pull secrets;
+< 2.15.0: ``optional`` on env secrets)
 and its healthz answer, which the real server writes outside the gRPC gateway (main.go): ``tag_name``,
 ``commit_sha``, ``multi_user`` on ``/apis/v1beta1/healthz`` and ``/apis/v2beta1/healthz``, plus
 ``pipeline_store`` on v2beta1 from 2.14.0. ``tag_name = "unknown"`` models a deployment without
@@ -554,7 +555,9 @@ class KfpServer:
 
     @staticmethod
     def _old_backend(label: str, config: dict, version: tuple[int, ...]) -> None:
-        for key, kind in (("secretAsEnv", "SecretAsEnv"), ("secretAsVolume", "SecretAsVolume")):
+        kinds = (("secretAsEnv", "SecretAsEnv"), ("secretAsVolume", "SecretAsVolume"),
+                 ("imagePullSecret", "ImagePullSecret"))
+        for key, kind in kinds:
             for entry in config.get(key, []):
                 if version < (2, 5, 0) and "secretNameParameter" in entry:
                     raise Rejected(400, f"Invalid input error: executor {label}: proto: (line 1:2): unknown"

@@ -327,3 +327,26 @@ def test_server_refuses_unknown_upload_parameters(backend):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 400 and "colour" in refused.value.read().decode()
+
+
+def test_2_2_image_pull_secrets_are_sent_as_literal_names(backend):
+    server = backend("2.2.0")
+
+    @dsl.pipeline(name="pulls")
+    def pulls(registry: str = "regcred"):
+        kubernetes.set_image_pull_secrets(consume(text="x"), ["regcred"])
+
+    @dsl.pipeline(name="pulls-from-parameter")
+    def pulls_from_parameter(registry: str = "regcred"):
+        kubernetes.set_image_pull_secrets(consume(text="x"), [registry])
+
+    go(server, pulls)
+    (body,) = server.bodies("POST", "/apis/v2beta1/runs")
+    (executor,) = body["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"][
+        "executors"].values()
+    assert executor["imagePullSecret"] == [{"secretName": "regcred"}]
+    with pytest.raises(submit.VersionSkewError, match="image pull secret named by a parameter"):
+        go(server, pulls_from_parameter)
+    server.tag_name = "unknown"  # no guard: what the 2.2 backend itself answers
+    with pytest.raises(submit.RejectedError, match="secretNameParameter.*ImagePullSecret"):
+        go(server, pulls)

@@ -97,10 +97,12 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 
 def secret_entries(compiled: ir.CompiledPipeline):
-    """``(executor label, kind, index, entry)`` of every env and volume secret entry."""
+    """``(executor label, kind, index, entry)`` of every env, volume and image pull secret entry (all
+    three take ``secretNameParameter`` from 2.5.0: kubernetes_executor_config.proto)."""
     executors = compiled.platform_spec.get("platforms", {}).get("kubernetes", {})
     for label, config in sorted(executors.get("deploymentSpec", {}).get("executors", {}).items()):
-        for kind, key in (("env", "secretAsEnv"), ("volume", "secretAsVolume")):
+        for kind, key in (("env", "secretAsEnv"), ("volume", "secretAsVolume"),
+                          ("image-pull", "imagePullSecret")):
             for index, entry in enumerate(config.get(key, []) or []):
                 yield label, kind, index, entry
 

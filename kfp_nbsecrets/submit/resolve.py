@@ -62,6 +62,11 @@ def resolve_secret_names(pipeline: Any, arguments: Mapping[str, Any] | None, bac
     for label, kind, index, entry in secret_entries(compiled):
         if "secretNameParameter" not in entry:
             continue
+        if kind == "image-pull":
+            problem = _image_pull(label, entry, backend)
+            if problem:
+                problems.append(problem)
+            continue
         group = found.get((label, kind, index), [])
         task = group[0].binding.task if group else label
         if not group:
@@ -87,6 +92,18 @@ def resolve_secret_names(pipeline: Any, arguments: Mapping[str, Any] | None, bac
         raise VersionSkewError(f"cannot send {compiled.name!r} to backend {backend} (< 2.5.0, literal secret"
                                f" names only): " + "; ".join(problems))
     return compiled, names
+
+
+def _image_pull(label: str, entry: dict, backend: str) -> str | None:
+    """Send a literal image pull secret as ``secretName`` (the pre-run check does not look at these)."""
+    constant = (entry["secretNameParameter"].get("runtimeValue") or {}).get("constant")
+    if not isinstance(constant, str) or not constant:
+        return (f"{label}: an image pull secret named by a parameter or task output; backend {backend} takes"
+                f" literal image pull secret names only: use a literal name or upgrade the backend to 2.5.0"
+                f" or later")
+    del entry["secretNameParameter"]
+    entry["secretName"] = constant
+    return None
 
 
 def _group_problem(task: str, kind: str, group: list, backend: str, ok: str) -> str | None:
