@@ -350,3 +350,16 @@ def test_2_2_image_pull_secrets_are_sent_as_literal_names(backend):
     server.tag_name = "unknown"  # no guard: what the 2.2 backend itself answers
     with pytest.raises(submit.RejectedError, match="secretNameParameter.*ImagePullSecret"):
         go(server, pulls)
+
+
+def test_a_refused_health_check_leaves_the_version_unknown(backend):
+    server = backend("2.4.0")
+    server.fail(403, method="GET", path="/healthz", message="RBAC: access denied")
+    with pytest.raises(submit.RejectedError, match="secretNameParameter"):  # no guard: the backend refuses
+        go(server, namespace="team-a")
+    server.fail(403, method="GET", path="/healthz", message="RBAC: access denied")
+    server.backend_version = None
+    handle = go(server, namespace="team-a")
+    assert handle.backend == "unknown (healthz)"
+    (note,) = handle.notes
+    assert "refused the health check" in note and "403" in note and "guard off" in note

@@ -52,15 +52,25 @@ HEALTHZ_APIS = ("v1beta1", "v2beta1")
 
 
 def find_backend_version(client: Any, configured: str | None = None, *,
-                    deadline: float | None = None) -> BackendVersion:
-    """``configured`` (e.g. ``backend_version``) when set, else the release the server reports."""
+                         deadline: float | None = None) -> BackendVersion:
+    """``configured`` (e.g. ``backend_version``) when set, else the release the server reports.
+
+    A health check the server refuses (401/403/4xx, e.g. a proxy in front of it) leaves the version
+    unknown, with a note; a server that is down or failing raises, as any other read.
+    """
+    from kfp_nbsecrets.submit.errors import AuthError, RejectedError
+
     if configured:
         return BackendVersion(configured, "configured", parse_version(configured))
-    tag = detect_backend_version(client, deadline=deadline)
+    try:
+        tag = detect_backend_version(client, deadline=deadline)
+    except (AuthError, RejectedError) as error:
+        tag, what = "unknown", f"refused the health check ({error})"
+    else:
+        what = "reports no version" if tag in ("", "unknown") else f"reports {tag!r}, not a release"
     match = _RELEASE.fullmatch(tag.strip())
     if match:
         return BackendVersion(tag, "healthz", (int(match[1]), int(match[2]), int(match[3])))
-    what = "reports no version" if tag in ("", "unknown") else f"reports {tag!r}, not a release"
     return BackendVersion(tag or "unknown", "healthz", None,
                           f"the KFP API {what} (healthz tag_name): version-skew guard off; set"
                           f" backend_version (%config KfpSecretMagics.backend_version) to turn it on")
