@@ -44,6 +44,7 @@ SWAGGER = Path(os.environ.get(
 PREFIX = "/apis/v2beta1"
 CURRENT_RELEASE = "2.17.0"
 PIPELINE_STORE_SINCE = (2, 14, 0)
+VARCHAR_DESCRIPTION_UNTIL = (2, 15, 0)  # jinzhu/gorm v1 until 2.14: run/job Description is VARCHAR(255)
 HANG_LIMIT = 60.0  # seconds a hanging or trickling answer lasts at most (stop() ends it sooner)
 UPLOAD_QUERY = {"/pipelines/upload": {"name", "display_name", "description", "namespace", "tags",
                                       "code_source_url"},
@@ -432,6 +433,11 @@ class KfpServer:
 
     def _checked_pipeline(self, body: dict, kind: str) -> list[str]:
         """What run and recurring-run creation both check; returns the root DAG's tasks."""
+        version = _version(self.backend_version)
+        too_long = len(body.get("description") or "") > 255
+        if version is not None and version < VARCHAR_DESCRIPTION_UNTIL and too_long:
+            raise Rejected(500, "Internal error: Failed to store the run: Error 1406 (22001): Data too long"
+                                " for column 'Description' at row 1")
         experiment_id = body.get("experiment_id")
         if experiment_id and experiment_id not in self.experiments:
             raise Rejected(404, f"Failed to create a {kind}: Experiment {experiment_id} not found")

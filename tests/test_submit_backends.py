@@ -141,12 +141,30 @@ def test_2_2_sends_one_literal_per_run_in_loop_condition_and_sub_pipeline(backen
     bodies = server.bodies("POST", "/apis/v2beta1/runs")
     names = [{entry["secretName"] for entry in secret_entries(body)} for body in bodies]
     assert names == [{"db-creds"}, {"team-b-db"}, {"db-creds"}]
-    assert "for-loop" in bodies[0]["description"] and "inner" in bodies[0]["description"]
+    # the description (VARCHAR(255) up to 2.14) lists what fits; the handle's note lists all
+    assert all(len(body["description"]) <= 255 for body in bodies)
     assert "argument secret_name -> 'team-b-db'" in bodies[1]["description"]
     assert "default of secret_name -> 'db-creds'" in bodies[2]["description"]
+    (note,) = first.notes
+    assert all(part in note for part in ("for-loop-1/consume", "inner/consume", "condition-3", "(volume)"))
+    assert note.startswith(bodies[0]["description"].rsplit("; and ", 1)[0])
     assert [h.run_id for h in (first, second, default)] == list(server.runs)
     assert calls(server).count("POST /apis/v2beta1/runs") == 3
     assert calls(server).count("GET /apis/v2beta1/healthz") == 3
+
+
+def test_2_2_server_refuses_a_description_longer_than_its_column(backend):
+    server = backend("2.2.0")
+    experiment = server.add_experiment("e")
+    spec = prepare(threaded(), {"secret_name": "db-creds"}, host=server.url, check=False,
+                   experiment_id=experiment, timeout=5).payload()
+    request = urllib.request.Request(f"{server.url}/apis/v2beta1/runs", method="POST", data=json.dumps(
+        {"display_name": "r", "experiment_id": experiment, "pipeline_spec": spec, "description": "x" * 256,
+         "runtime_config": {}}).encode())
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 500
+    assert "Data too long for column 'Description'" in refused.value.read().decode()
 
 
 def test_2_2_refuses_names_known_only_while_the_run_runs(backend):

@@ -13,7 +13,13 @@ from typing import Any
 from kfp_nbsecrets import ir
 from kfp_nbsecrets.submit.client import Backoff, connect, create, read
 from kfp_nbsecrets.submit.compat import BackendVersion, apply_version_compat, find_backend_version
-from kfp_nbsecrets.submit.resolve import ResolvedName, describe, needs_resolution, resolve_secret_names
+from kfp_nbsecrets.submit.resolve import (
+    DESCRIPTION_LIMIT,
+    ResolvedName,
+    describe,
+    needs_resolution,
+    resolve_secret_names,
+)
 
 
 @dataclass
@@ -36,7 +42,7 @@ class Prepared:
 
     def description(self) -> str | None:
         """The run description recording the names resolved at submission (None when none were)."""
-        return describe(self.resolved, self.version.text) if self.resolved else None
+        return describe(self.resolved, self.version.text, DESCRIPTION_LIMIT) if self.resolved else None
 
     def payload(self, enable_caching: bool | None = None) -> dict:
         """The ``pipeline_spec`` of a run: the PipelineSpec, with the PlatformSpec when it has content."""

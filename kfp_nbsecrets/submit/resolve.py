@@ -18,7 +18,9 @@ from kfp_nbsecrets import ir, rules
 from kfp_nbsecrets.submit.compat import SECRET_NAME_PARAMETER_SINCE, secret_entries
 from kfp_nbsecrets.submit.errors import VersionSkewError
 
-KINDS = {"env": "secretAsEnv", "volume": "secretAsVolume"}
+# A run's and a recurring run's description is a VARCHAR(255) column up to KFP 2.14 (jinzhu/gorm v1
+# default size for a string without one: backend/src/apiserver/model/run.go, job.go); longer fails.
+DESCRIPTION_LIMIT = 255
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,15 @@ def _group_problem(task: str, kind: str, group: list, backend: str, ok: str) -> 
     return None
 
 
-def describe(names: list[ResolvedName], backend: str) -> str:
-    """The run description that records which names were resolved at submission."""
-    return (f"kfp-nbsecrets resolved secret names at submission for backend {backend} (< 2.5.0): "
-            + "; ".join(name.describe() for name in names))
+def describe(names: list[ResolvedName], backend: str, limit: int | None = None) -> str:
+    """What was resolved at submission, cut to ``limit`` characters (saying how many were left out)."""
+    head = f"kfp-nbsecrets resolved secret names at submission for backend {backend} (< 2.5.0): "
+    text = head + "; ".join(name.describe() for name in names)
+    if limit is None or len(text) <= limit:
+        return text
+    for shown in range(len(names) - 1, -1, -1):
+        listed = [name.describe() for name in names[:shown]]
+        cut = head + "; ".join([*listed, f"and {len(names) - shown} more"])
+        if len(cut) <= limit:
+            return cut
+    return text[: limit - 3] + "..."
