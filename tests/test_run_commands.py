@@ -192,3 +192,15 @@ def test_upload_a_pipeline_and_a_version(shell):
     shell.server.backend_version = "2.2.0"
     with pytest.raises(UsageError, match="backend 2.2.0 .*literal names only"):
         magic(shell, "upload nested --name other")
+
+
+def test_stop_button_stops_a_read_that_hangs(shell):
+    shell.server.script = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"})]
+    handle = magic(shell, "run nested")
+    status = handle._view
+    shell.server.hang(times=1000, method="GET", path="/runs/")
+    status.join(0.5)  # the poller is now inside a read the server never answers (kfp_timeout 30 s)
+    status.stop_button.click()
+    status.join(2)
+    assert not status.polling and status.failure is None
+    assert "updates stopped" in status.line.value

@@ -14,6 +14,7 @@ from kfp_nbsecrets.submit.errors import BackendTimeout, SubmitError, _retryable,
 
 DEFAULT_TIMEOUT = 30.0
 READ_ATTEMPTS = 4
+STOP_CHECK = 0.1  # seconds between looks at a stop event while a read is under way
 RUN_DETAILS_PATH = "/#/runs/details/"
 IN_CLUSTER_UI_PREFIX = "/pipeline"
 
@@ -52,9 +53,10 @@ def _read(call: Callable[[Any], Any], what: str, host: str | None, backoff: Back
             raise BackendTimeout(f"{what}: no answer from the KFP API{' at ' + host if host else ''}"
                                  f" before the deadline")
         try:
-            if left is None:
+            if left is None and stop is None:
                 return call(request_timeout(timeout))
-            return _within(call, request_timeout(min(timeout, left)), left, what, host)
+            return _within(call, request_timeout(timeout if left is None else min(timeout, left)), left,
+                           what, host, stop)
         except Exception as raw:  # noqa: BLE001 - translated below
             error = translate(raw, what, host)
             if not _retryable(error) or attempt == attempts:
@@ -118,10 +120,10 @@ def request_timeout(seconds: float) -> tuple[float, float]:
     return (min(10.0, seconds), seconds)
 
 
-def _within(call: Callable[[Any], Any], timeout: tuple[float, float], seconds: float, what: str,
-            host: str | None) -> Any:
-    """``call(timeout)`` in a worker thread, abandoned after ``seconds``: the read timeout bounds each
-    socket read, not a server that trickles its answer."""
+def _within(call: Callable[[Any], Any], timeout: tuple[float, float], seconds: float | None, what: str,
+            host: str | None, stop: threading.Event | None = None) -> Any:
+    """``call(timeout)`` in a worker thread, abandoned after ``seconds`` or when ``stop`` is set: the
+    read timeout bounds each socket read, not a server that trickles its answer, nor a user's Stop."""
     outcome: dict[str, Any] = {}
 
     def work() -> None:
@@ -132,9 +134,14 @@ def _within(call: Callable[[Any], Any], timeout: tuple[float, float], seconds: f
 
     worker = threading.Thread(target=work, name="kfp-nbsecrets-read", daemon=True)
     worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise BackendTimeout(f"{what}: the KFP API{' at ' + host if host else ''} did not answer in time")
+    end = None if seconds is None else time.monotonic() + seconds
+    while worker.is_alive():
+        if stop is not None and stop.is_set():
+            raise SubmitError(f"{what}: stopped")
+        left = None if end is None else end - time.monotonic()
+        if left is not None and left <= 0:
+            raise BackendTimeout(f"{what}: the KFP API{' at ' + host if host else ''} did not answer in time")
+        worker.join(STOP_CHECK if stop is not None else left)
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

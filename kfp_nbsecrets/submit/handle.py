@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfp_nbsecrets.submit.client import Backoff, _within, read
-from kfp_nbsecrets.submit.errors import BackendTimeout, _short
+from kfp_nbsecrets.submit.errors import BackendTimeout, SubmitError, _short
 
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED"})
 POD_EVENTS_MIN_TIME = 0.5  # seconds left of a wait below which pod events are not listed
@@ -125,8 +125,11 @@ class RunHandle:
         while True:
             try:
                 self.refresh(stop, deadline)
-            except BackendTimeout:
-                if deadline is not None and time.monotonic() >= deadline - DEADLINE_SLACK:
+            except SubmitError as error:
+                if stop.is_set():  # stopped during a read: the read is abandoned, not an error
+                    return self.state
+                if isinstance(error, BackendTimeout) and deadline is not None \
+                        and time.monotonic() >= deadline - DEADLINE_SLACK:
                     raise self._still_running(timeout) from None
                 raise
             if on_update is not None:
