@@ -64,6 +64,15 @@ def threaded():
     return threaded_pipeline
 
 
+def literal():
+    @dsl.pipeline(name="literal")
+    def literal_pipeline():
+        task = consume(text="x")
+        kubernetes.use_secret_as_env(task, "db-creds", {"user": "U"})
+
+    return literal_pipeline
+
+
 def go(server, pipeline=None, arguments=None, **options):
     options.setdefault("source", MemorySource(SECRETS))
     options.setdefault("pod_events", None)
@@ -323,12 +332,7 @@ def test_upload_to_2_2_takes_literal_names_only(backend):
     with pytest.raises(submit.VersionSkewError, match="runs started later .* set; backend 2.2.0"):
         upload(server, name="threaded")
 
-    @dsl.pipeline(name="literal")
-    def literal():
-        task = consume(text="x")
-        kubernetes.use_secret_as_env(task, "db-creds", {"user": "U"})
-
-    made = upload(server, literal)
+    made = upload(server, literal())
     assert made.name == "literal" and made.backend == "2.2.0 (healthz)"
     entries = secret_entries({"pipeline_spec": {"platform_spec": server.uploads[0]["documents"][1]}})
     assert entries == [{"secretName": "db-creds", "keyToEnv": [{"secretKey": "user", "envVar": "U"}]}]
@@ -381,3 +385,22 @@ def test_a_refused_health_check_leaves_the_version_unknown(backend):
     assert handle.backend == "unknown (healthz)"
     (note,) = handle.notes
     assert "refused the health check" in note and "403" in note and "guard off" in note
+
+
+def test_secret_values_never_reach_the_server_on_2_2_schedules_and_uploads(backend, tmp_path, monkeypatch):
+    from kube_emulator import KubeEmulator
+
+    canary = "CANARY-51c3-VALUE"
+    server = backend("2.2.0")
+    emulator = KubeEmulator().start()
+    try:
+        monkeypatch.setenv("KUBECONFIG", str(emulator.write_kubeconfig(tmp_path, namespace="team-a")))
+        for name, keys in SECRETS.items():
+            emulator.add_secret(name, "team-a", {key: canary for key in keys})
+        handle = go(server, source="k8s", namespace="team-a", arguments={"secret_name": "team-b-db"})
+        job = schedule(server, {"secret_name": "team-b-db"}, source="k8s", namespace="team-a", cron="@daily")
+        upload(server, literal(), "t", namespace="team-a")
+    finally:
+        emulator.stop()
+    assert server.requests and all(canary not in r.raw.decode(errors="replace") for r in server.requests)
+    assert all(canary not in text for text in (repr(handle), repr(job), json.dumps(server.uploads)))
