@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfp_nbsecrets import ir, rules
+from kfp_nbsecrets.check import OK, RUNTIME, resolve_run
 from kfp_nbsecrets.submit.compat import SECRET_NAME_PARAMETER_SINCE, secret_entries
 from kfp_nbsecrets.submit.errors import VersionSkewError
 
@@ -50,8 +51,6 @@ def resolve_secret_names(pipeline: Any, arguments: Mapping[str, Any] | None, bac
     Raises :class:`VersionSkewError` listing every entry that cannot be resolved, or whose name
     would be refused by Kubernetes. Returns the copy and the names taken from parameters.
     """
-    from kfp_nbsecrets.check import OK, resolve_run
-
     compiled = ir.load(pipeline)
     model = ir.build_model(compiled)
     executor_of = {task.path: task.executor for task in model.tasks}
@@ -80,15 +79,17 @@ def resolve_secret_names(pipeline: Any, arguments: Mapping[str, Any] | None, bac
                             f" (< 2.5.0) takes literal names only: use a literal name or upgrade the backend"
                             f" to 2.5.0 or later")
             continue
-        problem = _group_problem(task, kind, group, backend, OK)
+        problem = _group_problem(task, kind, group, backend)
         if problem:
             problems.append(problem)
             continue
         name = group[0].name
         del entry["secretNameParameter"]
         entry["secretName"] = name
-        if group[0].origin != "literal":
-            origin = group[0].origin if len(group) == 1 else f"{group[0].origin} (all {len(group)} items)"
+        origin = group[0].origin
+        if origin.startswith("loop item") and len(group) > 1:
+            origin = f"{origin.rsplit(' #', 1)[0]} (all {len(group)} items)"
+        if origin != "literal":
             names.append(ResolvedName(task, kind, origin, name))
     if problems:
         raise VersionSkewError(f"cannot send {compiled.name!r} to backend {backend} (< 2.5.0, literal secret"
@@ -108,14 +109,14 @@ def _image_pull(label: str, entry: dict, backend: str) -> str | None:
     return None
 
 
-def _group_problem(task: str, kind: str, group: list, backend: str, ok: str) -> str | None:
+def _group_problem(task: str, kind: str, group: list, backend: str) -> str | None:
     """Why the names of one entry (one per loop item) cannot be sent as one literal, or None."""
-    later = [r for r in group if r.status != ok and r.problem is None]
+    later = [r for r in group if r.status == RUNTIME]
     if later:
         return (f"task {task}: the secret name comes from {later[0].origin}, known only while the run"
                 f" runs; backend {backend} takes a name known at submission: pass it as a pipeline"
                 f" parameter (--arg), use a literal name, or upgrade the backend to 2.5.0 or later")
-    failed = [r for r in group if r.status != ok]
+    failed = [r for r in group if r.status != OK]
     if failed:
         return failed[0].problem
     distinct = sorted({repr(r.name) for r in group})
