@@ -18,6 +18,18 @@ POD_EVENTS_MIN_TIME = 0.5  # seconds left of a wait below which pod events are n
 DEADLINE_SLACK = 0.05
 
 
+def about_lines(backend: str | None, notes: list[str]) -> list[str]:
+    """The text lines saying which backend version was used and what was done on the way."""
+    return ([f"  backend {backend}"] if backend else []) + [f"  note: {note}" for note in notes]
+
+
+def about_html(backend: str | None, notes: list[str]) -> str:
+    """:func:`about_lines` as HTML (after the title line)."""
+    esc = html.escape
+    return ((f" <small>backend {esc(backend)}</small>" if backend else "")
+            + "".join(f"<br><small>{esc(note)}</small>" for note in notes))
+
+
 @dataclass(frozen=True)
 class TaskState:
     name: str
@@ -168,8 +180,7 @@ class RunHandle:
 
     def __repr__(self) -> str:
         lines = [f"Run {self.name!r} ({self.run_id}): {self.status_line()}", f"  {self.url}"]
-        lines += [f"  backend {self.backend}"] if self.backend else []
-        lines += [f"  note: {n}" for n in self.notes]
+        lines += about_lines(self.backend, self.notes)
         lines += [f"  ! {p}" for p in self.problems]
         if self.done or self.tasks:
             lines += [f"  {t.name}: {t.state}" + (f" - {t.error}" if t.error else "") for t in self.tasks]
@@ -180,11 +191,9 @@ class RunHandle:
         rows = "".join(f"<tr><td>{esc(t.name)}</td><td>{esc(t.state)}</td><td>{esc(t.error or '')}</td></tr>"
                        for t in self.tasks)
         problems = "".join(f"<li>{esc(p)}</li>" for p in self.problems)
-        notes = "".join(f"<br><small>{esc(n)}</small>" for n in self.notes)
-        backend = f" <small>backend {esc(self.backend)}</small>" if self.backend else ""
         return (f"<div class='kfp-nbsecrets-run'><b>Run {esc(self.name)}</b> "
                 f"<a href='{esc(self.url, quote=True)}' target='_blank' rel='noopener'>open in KFP UI</a>"
-                f"{backend}{notes}"
+                f"{about_html(self.backend, self.notes)}"
                 f"<br><span class='kfp-nbsecrets-run-state'>{esc(self.status_line())}</span>"
                 + (f"<ul>{problems}</ul>" if problems else "")
                 + (f"<table class='kfp-nbsecrets-table'><thead><tr><th>task</th><th>state</th><th>error</th>"

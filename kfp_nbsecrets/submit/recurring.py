@@ -14,6 +14,7 @@ from typing import Any
 
 from kfp_nbsecrets.submit.client import DEFAULT_TIMEOUT, Backoff, create, read, ui_link
 from kfp_nbsecrets.submit.errors import InvalidRequestError
+from kfp_nbsecrets.submit.handle import about_html, about_lines
 from kfp_nbsecrets.submit.prepare import default_name, prepare, prepare_options
 
 RECURRING_RUN_PATH = "/#/recurringrun/details/"
@@ -97,9 +98,7 @@ class RecurringRunHandle:
                 f" max concurrency {self.max_concurrency}")
 
     def __repr__(self) -> str:
-        lines = [self._head(), f"  {self.url}"]
-        lines += [f"  backend {self.backend}"] if self.backend else []
-        lines += [f"  note: {n}" for n in self.notes]
+        lines = [self._head(), f"  {self.url}", *about_lines(self.backend, self.notes)]
         lines.append(f"  warning: {self.warning}")
         if self.runs:
             lines.append("  latest runs:")
@@ -112,14 +111,12 @@ class RecurringRunHandle:
         esc = html.escape
         rows = "".join(f"<tr><td>{esc(r.name)}</td><td>{esc(r.state)}</td><td>{esc(r.run_id)}</td></tr>"
                        for r in self.runs)
-        notes = "".join(f"<br><small>{esc(n)}</small>" for n in self.notes)
-        backend = f" <small>backend {esc(self.backend)}</small>" if self.backend else ""
         runs = (f"<table class='kfp-nbsecrets-table'><thead><tr><th>run</th><th>state</th><th>id</th></tr>"
                 f"</thead><tbody>{rows}</tbody></table>" if rows else "<p>latest runs: none yet</p>")
         return (f"<div class='kfp-nbsecrets-run'><b>{esc(self._head())}</b> "
                 f"<a href='{esc(self.url, quote=True)}' target='_blank' rel='noopener'>open in KFP UI</a>"
-                f"{backend}{notes}<p class='kfp-nbsecrets-warning'>&#9888; {esc(self.warning)}</p>"
-                f"{runs}</div>")
+                f"{about_html(self.backend, self.notes)}"
+                f"<p class='kfp-nbsecrets-warning'>&#9888; {esc(self.warning)}</p>{runs}</div>")
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         return {"text/plain": repr(self), "text/html": self._repr_html_()}

@@ -14,6 +14,7 @@ from kfp_nbsecrets import ir
 from kfp_nbsecrets.submit.client import DEFAULT_TIMEOUT, Backoff, connect, create, read, ui_link
 from kfp_nbsecrets.submit.compat import apply_version_compat, find_backend_version
 from kfp_nbsecrets.submit.errors import InvalidRequestError
+from kfp_nbsecrets.submit.handle import about_html, about_lines
 from kfp_nbsecrets.submit.resolve import needs_resolution, resolve_secret_names
 
 PIPELINE_PATH = "/#/pipelines/details/"
@@ -36,16 +37,14 @@ class PipelineUpload:
         if self.version:
             what = f"version {self.version!r} of {what}"
         lines = [f"Uploaded {what} ({self.version_id or self.pipeline_id})", f"  {self.url}"]
-        lines += [f"  backend {self.backend}"] if self.backend else []
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return "\n".join(lines + about_lines(self.backend, self.notes))
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        first, *rest = repr(self).splitlines()
-        return (f"<div class='kfp-nbsecrets-run'><b>{esc(first)}</b> <a href='{esc(self.url, quote=True)}'"
-                f" target='_blank' rel='noopener'>open in KFP UI</a>"
-                + "".join(f"<br><small>{esc(line.strip())}</small>" for line in rest[1:]) + "</div>")
+        title = repr(self).splitlines()[0]
+        return (f"<div class='kfp-nbsecrets-run'><b>{esc(title)}</b> <a href='{esc(self.url, quote=True)}'"
+                f" target='_blank' rel='noopener'>open in KFP UI</a>{about_html(self.backend, self.notes)}"
+                f"</div>")
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         return {"text/plain": repr(self), "text/html": self._repr_html_()}
