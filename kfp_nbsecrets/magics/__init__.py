@@ -44,8 +44,10 @@ Outside pipelines:
                   [--wait [--timeout S]] [--no-check] [--local] [--no-resolve [--legacy-secret-name]]
                   [--drop-optional]
   %kfp_secret schedule PIPELINE --cron CRON [--arg NAME=VALUE ...] [--max-concurrency N] [--name N]
-                       [--experiment E] [--no-catchup] [--no-check] [--no-resolve] [--drop-optional]
+                       [--experiment E] [--namespace NS] [--no-catchup] [--no-check]
+                       [--no-resolve [--legacy-secret-name]] [--drop-optional]
   %kfp_secret upload PIPELINE [--name N] [--version V] [--description TEXT] [--namespace NS]
+                     [--drop-optional]
   %kfp_secret pick [PIPELINE] [--source local|k8s|memory] [--namespace NS]
   %kfp_secret store add NAME KEY [KEY ...] [--replace]   (each value by hidden prompt)
   %kfp_secret store import FILE [--name NAME] [--replace] (a Secret manifest, or a .env file as NAME)
