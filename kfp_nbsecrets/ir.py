@@ -493,8 +493,8 @@ def _resolve_input(levels: tuple[Level, ...], depth: int, name: str, via: tuple[
     iterator = caller.get("parameterIterator", {})
     if iterator.get("itemInput") == name:
         items = iterator.get("items", {})
-        if "inputParameter" in items:
-            of = _resolve_input(levels, depth - 1, items["inputParameter"], ())
+        if "inputParameter" in items:  # an input of the loop task itself, passed in by its caller
+            of = _resolve_input(levels, depth, items["inputParameter"], ())
         else:
             of = NameSource("literal", name=items.get("raw"))
         return NameSource("loop-item", items=of, via=(*via, name))

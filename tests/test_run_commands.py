@@ -3,7 +3,7 @@
 import pytest
 from IPython.core.error import UsageError
 from kfp import dsl, kubernetes
-from kfp_server import KfpServer
+from kfp_server import KfpServer, isolate_client_environment
 from magic_shell import kfp_secret
 from pipelines import consume, nested
 
@@ -19,10 +19,7 @@ TRAITS = ("kfp_host", "backend_version", "kfp_namespace", "existing_token", "coo
 
 @pytest.fixture
 def shell(ip, monkeypatch, tmp_path):
-    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
-    monkeypatch.delenv("KF_PIPELINES_UI_ENDPOINT", raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setenv("HOME", str(tmp_path))
+    isolate_client_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
     memory = sources.get_source("memory")
     for name, values in SECRETS.items():
@@ -115,12 +112,13 @@ def test_version_skew_guard_from_config(shell):
 
     shell.user_ns["literal"] = literal
     shell.run_line_magic("config", "KfpSecretMagics.backend_version = '2.4.0'")
-    with pytest.raises(UsageError, match="refusing to submit 'nested'.*< 2.5.0"):
+    with pytest.raises(UsageError, match="cannot send 'nested' to backend 2.4.0 \\(< 2.5.0"):
         kfp_secret(shell, "run nested")
     with pytest.raises(UsageError, match="--legacy-secret-name"):
-        kfp_secret(shell, "run literal")
+        kfp_secret(shell, "run literal --no-resolve")
     shell.server.backend_version = "2.4.0"
-    assert kfp_secret(shell, "run literal --legacy-secret-name --wait").state == "SUCCEEDED"
+    assert kfp_secret(shell, "run literal --no-resolve --legacy-secret-name --wait").state == "SUCCEEDED"
+    assert kfp_secret(shell, "run literal --wait").state == "SUCCEEDED"
 
 
 def test_server_errors_become_usage_errors(shell):
@@ -144,3 +142,57 @@ def test_local_dispatches_to_run_local(shell, monkeypatch):
     assert kfp_secret(shell, line) == {"Output": "ok"}
     assert calls == [(shell.user_ns["nested"], {"secret_name": "db-creds"}, "memory")]
     assert not shell.server.requests
+
+
+@pytest.mark.parametrize("line, message", [
+    ("run nested --timeout 5", "--timeout applies to --wait only"),
+    ("run nested --wait --timeout 0", "--timeout 0: give a number of seconds above 0"),
+    ("run nested --local --legacy-secret-name", "--legacy-secret-name applies to runs submitted to KFP"),
+    ("run nested --local --wait --experiment e", "--experiment, --wait apply to runs submitted to KFP"),
+    ("run nested --no-check --source memory", "--source tells the pre-run check where to look"),
+    ("run nested --legacy-secret-name", "--legacy-secret-name applies with --no-resolve only"),
+    ("schedule nested --cron '0 2 * * *' --no-check --source k8s", "--source tells the pre-run check"),
+])
+def test_options_that_would_do_nothing_are_refused(shell, line, message):
+    with pytest.raises(UsageError, match=message):
+        kfp_secret(shell, line)
+    assert not shell.server.requests
+
+
+def test_schedule_creates_a_recurring_run(shell):
+    job = kfp_secret(shell, "schedule nested --cron '0 2 * * *' --arg secret_name=db-creds"
+                            " --max-concurrency 2 --name nightly --experiment exp")
+    (created,) = shell.server.recurring_runs.values()
+    assert created["trigger"]["cron_schedule"]["cron"] == "0 0 2 * * *" and created["max_concurrency"] == "2"
+    assert job.name == "nightly" and "a secret deleted or renamed later" in repr(job)
+    with pytest.raises(UsageError, match="pre-run secret check failed.*secret 'nope'"):
+        kfp_secret(shell, "schedule nested --cron @daily --arg secret_name=nope")
+    with pytest.raises(UsageError, match="max concurrency 11 is out of the backend's range"):
+        kfp_secret(shell, "schedule nested --cron @daily --max-concurrency 11")
+    with pytest.raises(UsageError, match="the following arguments are required: --cron"):
+        kfp_secret(shell, "schedule nested")
+    assert len(shell.server.recurring_runs) == 1
+
+
+def test_upload_a_pipeline_and_a_version(shell):
+    made = kfp_secret(shell, "upload nested --name team-etl --description 'for the team'")
+    assert made.url.endswith(f"/#/pipelines/details/{made.pipeline_id}")
+    version = kfp_secret(shell, "upload nested --name team-etl --version v2")
+    assert version.version == "v2" and "/version/" in version.url
+    with pytest.raises(UsageError, match="exists already.*--version"):
+        kfp_secret(shell, "upload nested --name team-etl")
+    shell.server.backend_version = "2.2.0"
+    with pytest.raises(UsageError, match="backend 2.2.0 .*literal names only"):
+        kfp_secret(shell, "upload nested --name other")
+
+
+def test_stop_button_stops_a_read_that_hangs(shell):
+    shell.server.script = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"})]
+    handle = kfp_secret(shell, "run nested")
+    status = handle._view
+    shell.server.hang(times=1000, method="GET", path="/runs/")
+    status.join(0.5)  # the poller is now inside a read the server never answers (kfp_timeout 30 s)
+    status.stop_button.click()
+    status.join(2)
+    assert not status.polling and status.failure is None
+    assert "updates stopped" in status.line.value

@@ -26,6 +26,78 @@ class SkewIssue:
     message: str
 
 
+@dataclass(frozen=True)
+class BackendVersion:
+    """The backend version the guard uses, as configured or as the server reports it.
+
+    ``release`` is None when the version is unknown or not a release (a dev build): no guard.
+    """
+
+    text: str
+    source: str
+    release: tuple[int, int, int] | None
+    note: str | None = None
+
+    @property
+    def guard(self) -> str | None:
+        """The version text for the guard functions, None for no guard."""
+        return self.text if self.release is not None else None
+
+    def describe(self) -> str:
+        return f"{self.text} ({self.source})"
+
+
+_RELEASE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+HEALTHZ_APIS = ("v1beta1", "v2beta1")
+
+
+def find_backend_version(client: Any, configured: str | None = None, *,
+                         deadline: float | None = None) -> BackendVersion:
+    """``configured`` (e.g. ``backend_version``) when set, else the release the server reports.
+
+    A health check the server refuses (401/403/4xx, e.g. a proxy in front of it) leaves the version
+    unknown, with a note; a server that is down or failing raises, as any other read.
+    """
+    from kfp_nbsecrets.submit.errors import AuthError, RejectedError
+
+    if configured:
+        return BackendVersion(configured, "configured", parse_version(configured))
+    try:
+        tag = detect_backend_version(client, deadline=deadline)
+    except (AuthError, RejectedError) as error:
+        tag, what = "unknown", f"refused the health check ({error})"
+    else:
+        what = "reports no version" if tag in ("", "unknown") else f"reports {tag!r}, not a release"
+    match = _RELEASE.fullmatch(tag.strip())
+    if match:
+        return BackendVersion(tag, "healthz", (int(match[1]), int(match[2]), int(match[3])))
+    return BackendVersion(tag or "unknown", "healthz", None,
+                          f"the KFP API {what} (healthz tag_name): version-skew guard off; set"
+                          f" backend_version (%config KfpSecretMagics.backend_version) to turn it on")
+
+
+def detect_backend_version(client: Any, *, deadline: float | None = None) -> str:
+    """The ``tag_name`` of the KFP API server's healthz answer ('unknown' when it has none).
+
+    Every release writes it on ``/apis/v1beta1/healthz`` and ``/apis/v2beta1/healthz`` (which the
+    official v2beta1 spec does not document): backend/src/apiserver/main.go, 2.2.0 to 2.17. The
+    answer the client read when it was made is used when it has one.
+    """
+    from kfp_nbsecrets.submit.client import healthz
+    from kfp_nbsecrets.submit.errors import NotFoundError
+
+    cached = getattr(client, "_nbsecrets_healthz", {})
+    for api in sorted(HEALTHZ_APIS, key=lambda name: name not in cached):
+        try:
+            answer = cached.get(api) or healthz(client, api, deadline=deadline)
+        except NotFoundError:
+            continue
+        tag = answer.get("tag_name")
+        if isinstance(tag, str) and tag:
+            return tag
+    return "unknown"
+
+
 def parse_version(text: str) -> tuple[int, int, int]:
     match = re.fullmatch(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+.].*)?\s*", str(text))
     if not match:
@@ -34,11 +106,14 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return int(match[1]), int(match[2]), int(match[3] or 0)
 
 
-def _entries(compiled: ir.CompiledPipeline):
-    """``(executor label, kind, entry dict)`` of every secret entry (the dicts of ``compiled`` itself)."""
-    for label, _, listed in entries.by_executor(compiled.platform_spec):
-        for entry in listed:
-            yield label, entry.kind, entry.raw
+def secret_entries(compiled: ir.CompiledPipeline):
+    """``(executor label, kind, index, entry)`` of every env, volume and image pull secret entry (all
+    three take ``secretNameParameter`` from 2.5.0: kubernetes_executor_config.proto)."""
+    fields = (*entries.FIELDS.items(), ("image-pull", "imagePullSecret"))
+    for label, config in sorted(entries.executor_configs(compiled.platform_spec).items()):
+        for kind, key in fields:
+            for index, entry in enumerate(config.get(key) or []):
+                yield label, kind, index, entry
 
 
 def version_skew(pipeline: Any, backend_version: str | None) -> list[SkewIssue]:
@@ -48,7 +123,7 @@ def version_skew(pipeline: Any, backend_version: str | None) -> list[SkewIssue]:
     version = parse_version(backend_version)
     compiled = pipeline if isinstance(pipeline, ir.CompiledPipeline) else ir.load(pipeline)
     issues = []
-    for label, kind, entry in _entries(compiled):
+    for label, kind, _index, entry in secret_entries(compiled):
         parameter = entry.get("secretNameParameter")
         if parameter is not None and version < SECRET_NAME_PARAMETER_SINCE:
             constant = (parameter.get("runtimeValue") or {}).get("constant")
@@ -62,7 +137,8 @@ def version_skew(pipeline: Any, backend_version: str | None) -> list[SkewIssue]:
                 source = ", ".join(f"{k}" for k in parameter) or "an expression"
                 message = (f"{label}: backend {backend_version} (< 2.5.0) cannot take a secret name from a"
                            f" parameter or task output ({source}); upgrade the backend to 2.5.0 or later,"
-                           f" or use a literal secret name")
+                           f" use a literal secret name, or let a parameter's name be resolved at"
+                           f" submission (resolve_names=True, the default; magic: without --no-resolve)")
             issues.append(SkewIssue(label, kind, "secretNameParameter", bool(literal), message))
         if kind == "env" and "optional" in entry and version < OPTIONAL_ENV_SINCE:
             if entry["optional"]:
@@ -95,7 +171,7 @@ def apply_version_compat(pipeline: Any, backend_version: str | None, *, legacy_s
     if not issues:
         return compiled
     version = parse_version(str(backend_version))
-    for _label, kind, entry in _entries(compiled):
+    for _label, kind, _index, entry in secret_entries(compiled):
         if "secretNameParameter" in entry and version < SECRET_NAME_PARAMETER_SINCE:
             entry["secretName"] = entry.pop("secretNameParameter")["runtimeValue"]["constant"]
         if kind == "env" and "optional" in entry and version < OPTIONAL_ENV_SINCE:

@@ -35,12 +35,29 @@ class Unreachable(SubmitError):
     """The KFP API host cannot be reached (connection refused, DNS, TLS)."""
 
 
+class ConnectionLost(Unreachable):
+    """The connection broke after the request was sent (reset, closed without an answer)."""
+
+
+class InvalidRequestError(SubmitError, ValueError):
+    """A schedule or upload request that cannot be sent as given (cron, concurrency, names)."""
+
+
 class VersionSkewError(SubmitError):
     """The pipeline uses secret features the configured backend version rejects."""
 
 
 def _retryable(error: SubmitError) -> bool:
-    return isinstance(error, ServerError | BackendTimeout | Unreachable)
+    """Worth another read: 5xx, timeouts, broken connections -- not refused ones (wrong or down host)."""
+    return isinstance(error, ServerError | BackendTimeout | ConnectionLost)
+
+
+def maybe_created(error: SubmitError, thing: str, where_to_look: str) -> SubmitError:
+    """For a creation (never retried) that failed after it was sent: say it may exist and where to look."""
+    if isinstance(error, BackendTimeout | ServerError | ConnectionLost):
+        return type(error)(f"{error}; {thing} may exist all the same: look for it in {where_to_look} before"
+                           f" trying again (not retried, to avoid a duplicate)")
+    return error
 
 
 def translate(error: BaseException, what: str, host: str | None = None) -> SubmitError:
@@ -68,6 +85,10 @@ def translate(error: BaseException, what: str, host: str | None = None) -> Submi
         if status == 0:
             return Unreachable(f"{what}: no answer from the KFP API{where}: {_short(error)}")
         return RejectedError(f"{what} was rejected{where} ({status}){': ' + detail if detail else ''}")
+    lost = (urllib3.exceptions.ProtocolError, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+    if isinstance(error, lost) or isinstance(getattr(error, "reason", None), lost):
+        return ConnectionLost(f"{what}: the connection to the KFP API{where} broke before an answer"
+                              f" ({_short(error)})")
     refused = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError, ConnectionError)
     timeouts = (urllib3.exceptions.TimeoutError, TimeoutError)
     if isinstance(error, refused) or isinstance(getattr(error, "reason", None), refused):
