@@ -117,13 +117,11 @@ def _bind(compiled, task, secret, env, mount_path, optional, param, default, kee
     entry = entries.build(kind, name_entry, env=mapping, mount_path=mount_path, optional=optional)
     if entries.contains(config, kind, entry):
         return added
-    if kind == entries.ENV:
-        container_env = [item.get("name", "") for item in
-                         compiled.executor_spec(label).get("container", {}).get("env", [])]
-        validate.env_free(config, container_env, mapping, target.path)
-    else:
-        validate.mount_free(config, mount_path, name_entry, target.path)
+    before = copy.deepcopy(config)
     entries.append(config, kind, entry)
+    container_env = [item.get("name", "") for item in
+                     compiled.executor_spec(label).get("container", {}).get("env", [])]
+    validate.added(before, config, container_env, target.path)
     if "runtimeValue" not in name_entry and not keep_cache:
         leaf.setdefault("cachingOptions", {}).pop("enableCache", None)
     return added

@@ -1,0 +1,39 @@
+"""The whole kfp.kubernetes surface through kfp_nbsecrets, so ``import kfp_nbsecrets as kubernetes`` works.
+
+Importing this module does not import kfp: a name is looked up in ``kfp.kubernetes`` on first use.
+The functions that add env vars, mounts or image pull secrets are kfp_nbsecrets' checked versions
+(:data:`kfp_nbsecrets.attach.CHECKED`); every other public name is kfp.kubernetes' own object.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+#: ``kfp.kubernetes.__all__`` of kfp-kubernetes 2.x, known without importing kfp (for ``dir()``);
+#: the tests compare it with the installed version. A name a newer kfp-kubernetes adds is passed
+#: through too (see :func:`resolve`).
+NAMES = (
+    "CreatePVC", "DeletePVC", "add_ephemeral_volume", "add_node_affinity", "add_node_affinity_json",
+    "add_node_selector", "add_node_selector_json", "add_pod_annotation", "add_pod_label", "add_toleration",
+    "add_toleration_json", "empty_dir_mount", "mount_pvc", "set_image_pull_policy", "set_image_pull_secrets",
+    "set_security_context", "set_timeout", "use_config_map_as_env", "use_config_map_as_volume",
+    "use_field_path_as_env", "use_secret_as_env", "use_secret_as_volume",
+)
+
+
+def resolve(name: str):
+    """kfp_nbsecrets' object for public name ``name`` of kfp.kubernetes; AttributeError otherwise."""
+    if name.startswith("_"):
+        raise AttributeError(name)
+    kubernetes = importlib.import_module("kfp.kubernetes")
+    if name not in getattr(kubernetes, "__all__", NAMES):
+        raise AttributeError(name)
+    attach = importlib.import_module("kfp_nbsecrets.attach")
+    return getattr(attach, name) if name in attach.CHECKED else getattr(kubernetes, name)
+
+
+def names() -> list[str]:
+    """The kfp.kubernetes names, including those of the installed version once it is imported."""
+    installed = getattr(sys.modules.get("kfp.kubernetes"), "__all__", ())
+    return sorted({*NAMES, *installed})
