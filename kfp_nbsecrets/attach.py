@@ -184,7 +184,7 @@ def _checked_name(task: PipelineTask, secret_name: object, *, volume: bool, what
         field = secret_name.subvar_name
         raise ChannelError(
             f"{what} name from field {quote(field)} of a ParallelFor item is not resolved by the KFP"
-            f" backend; loop over a list of the names themselves, or pass the item to a"
+            f" backend; loop over a list of the {what} names themselves, or pass the item to a"
             f" component that returns item[{field!r}] and use that task's output"
         )
     if isinstance(secret_name, pipeline_channel.PipelineArtifactChannel):

@@ -175,8 +175,6 @@ def resolve_run(pipeline: Any, arguments: Mapping[str, Any] | None = None) -> li
     arguments = dict(arguments or {})
     resolved: list[Resolved] = []
     for binding in model.bindings():
-        if binding.kind == "image-pull":
-            continue
         resolved.extend(_resolve_binding(binding, binding.source, model, arguments))
     return resolved
 
@@ -259,26 +257,13 @@ def check_run(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, sour
         hint = did_you_mean(name, model.parameters, cutoff=0.5)
         result.general.append(f"argument {name!r} is not a parameter of the pipeline{hint}")
     lookup = _Lookup(secret_source, namespace)
-    mounted: dict[tuple[str, str], int] = {}
     try:
         for resolved in resolve_run(model, arguments):
-            item = _check_one(resolved, lookup)
-            if item.kind == "volume" and item.name and item.status == OK:
-                key = (item.task, item.name)
-                mounted[key] = mounted.get(key, 0) + 1
-                if mounted[key] == 2:
-                    item = _with(item, ERROR, f"{item.task}: secret {item.name!r} is mounted twice in one"
-                                              f" task; the pod would have two volumes of the same name")
-            result.items.append(item)
+            result.items.append(_check_one(resolved, lookup))
     except (sources.AccessDenied, sources.SourceUnavailable) as error:
         raise CheckUnavailable(f"cannot run the pre-run secret check: {error}; fix the access or skip"
                                f" the check with --no-check / check=False") from None
     return result
-
-
-def _with(item: SecretCheck, status: str, problem: str) -> SecretCheck:
-    return SecretCheck(item.task, item.kind, item.origin, item.name, item.keys, item.optional, status,
-                (*item.problems, problem), item.notes)
 
 
 class _Lookup:
@@ -324,6 +309,10 @@ def _check_one(resolved: Resolved, lookup: _Lookup) -> SecretCheck:
             f"{binding.task}: the secret name from {resolved.origin} is {name!r}; it must be a non-empty"
             f" string or the task fails",), **base)
     problem = rules.secret_name_problem(name, volume=binding.kind == "volume")
+    if problem and binding.kind == "image-pull":
+        return SecretCheck(name=name, status=ERROR, problems=(
+            f"{binding.task}: image pull {problem.split('; ')[0]}: no Secret can have this name, so the"
+            f" kubelet would pull without these credentials",), **base)
     if problem:
         return SecretCheck(name=name, status=ERROR, problems=(f"{binding.task}: {problem}",), **base)
     info = lookup.get(name)
@@ -335,6 +324,8 @@ def _check_one(resolved: Resolved, lookup: _Lookup) -> SecretCheck:
                 **base)
         return SecretCheck(name=name, status=ERROR, problems=(
             f"{binding.task}: secret {name!r} ({resolved.origin}) not found in {_ns(lookup)}{hint}",), **base)
+    if binding.kind == "image-pull" and (problem := _pull_secret_problem(info)):
+        return SecretCheck(name=name, status=ERROR, problems=(f"{binding.task}: {problem}",), **base)
     missing = [key for key in keys if key not in info.keys]
     if missing:
         if binding.optional:
@@ -343,6 +334,23 @@ def _check_one(resolved: Resolved, lookup: _Lookup) -> SecretCheck:
         return SecretCheck(name=name, status=ERROR, problems=(
             f"{binding.task}: secret {name!r} has no key(s) {missing}; it has {list(info.keys)}",), **base)
     return SecretCheck(name=name, status=OK, **base)
+
+
+# The kubelet reads registry credentials only from these types and keys and ignores other secrets
+# (kubernetes pkg/credentialprovider/secrets/secrets.go, MakeDockerKeyring).
+PULL_SECRET_TYPES = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson", "kubernetes.io/dockercfg": ".dockercfg"}
+
+
+def _pull_secret_problem(info: Any) -> str | None:
+    """Why the kubelet would not use secret ``info`` as an image pull secret."""
+    key = PULL_SECRET_TYPES.get(info.type)
+    if key is None:
+        return (f"image pull secret {info.name!r} is of type {info.type!r}; the kubelet reads registry"
+                f" credentials only from a kubernetes.io/dockerconfigjson secret (kubectl create secret"
+                f" docker-registry)")
+    if key not in info.keys:
+        return f"image pull secret {info.name!r} ({info.type}) has no {key!r} key"
+    return None
 
 
 def _ns(lookup: _Lookup) -> str:

@@ -8,6 +8,7 @@ The functions that add env vars, mounts or image pull secrets are kfp_nbsecrets'
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 #: ``kfp.kubernetes.__all__`` of kfp-kubernetes 2.x, known without importing kfp (for ``dir()``);
@@ -24,8 +25,8 @@ NAMES = (
 
 def resolve(name: str):
     """kfp_nbsecrets' object for public name ``name`` of kfp.kubernetes; AttributeError otherwise."""
-    if name.startswith("_"):
-        raise AttributeError(name)
+    if name.startswith("_") or (name not in NAMES and importlib.util.find_spec(f"kfp_nbsecrets.{name}")):
+        raise AttributeError(name)  # the import system asks for our own submodules this way first
     kubernetes = importlib.import_module("kfp.kubernetes")
     if name not in getattr(kubernetes, "__all__", NAMES):
         raise AttributeError(name)
