@@ -5,6 +5,7 @@ Every public name of ``kfp.kubernetes`` is available here too (``import kfp_nbse
 kubernetes``): see :mod:`kfp_nbsecrets.dropin` and docs/kubernetes.md.
 """
 
+from kfp_nbsecrets import dropin as _dropin
 from kfp_nbsecrets._labextension import _jupyter_labextension_paths as _jupyter_labextension_paths
 from kfp_nbsecrets.errors import (
     ChannelError,
@@ -18,7 +19,6 @@ from kfp_nbsecrets.errors import (
     SecretBindingError,
     TemplateError,
 )
-from kfp_nbsecrets import dropin as _dropin
 
 __version__ = "0.1.0"
 

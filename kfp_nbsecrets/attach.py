@@ -162,7 +162,7 @@ def _require_container_task(task: object) -> None:
     if task.container_spec is None:
         kind = "a pipeline used as a component" if task.pipeline_spec is not None else "an importer"
         raise NotATaskError(
-            f"task {task.name!r} is {kind}; secrets can only be attached to container tasks, so"
+            f"task {quote(task.name)} is {kind}; secrets can only be attached to container tasks, so"
             f" attach them to the tasks inside it"
         )
 
@@ -176,7 +176,8 @@ def _checked_name(task: PipelineTask, secret_name: object, *, volume: bool, what
     """Validate a Secret (or ConfigMap, image pull secret: ``what``) name; templates become the
     channels they name. A literal ConfigMap or pull secret name is checked with the whole config."""
     if isinstance(secret_name, str):
-        ref = validate.secret_text(secret_name, volume=volume, check_literal=check_literal and what == "secret")
+        ref = validate.secret_text(secret_name, volume=volume,
+                                   check_literal=check_literal and what == "secret")
         if isinstance(ref, refs.Literal):
             return secret_name
         secret_name = _channel_for_template(ref)
@@ -185,7 +186,7 @@ def _checked_name(task: PipelineTask, secret_name: object, *, volume: bool, what
         raise ChannelError(
             f"{what} name from field {quote(field)} of a ParallelFor item is not resolved by the KFP"
             f" backend; loop over a list of the {what} names themselves, or pass the item to a"
-            f" component that returns item[{field!r}] and use that task's output"
+            f" component that returns item[{quote(field)}] and use that task's output"
         )
     if isinstance(secret_name, pipeline_channel.PipelineArtifactChannel):
         raise ChannelError(
@@ -236,7 +237,7 @@ def _channel_for_template(ref: refs.SecretRef) -> pipeline_channel.PipelineParam
     inputs = _inputs_of_pipeline_being_defined(pipeline)
     if inputs is None:
         raise TemplateError(
-            f"template {str(ref)!r} can only be resolved inside a @dsl.pipeline function; outside"
+            f"template {quote(str(ref))} can only be resolved inside a @dsl.pipeline function; outside"
             f" one, pass the parameter or task output itself, or use kfp_nbsecrets.bind on the"
             f" defined pipeline"
         )
@@ -244,21 +245,21 @@ def _channel_for_template(ref: refs.SecretRef) -> pipeline_channel.PipelineParam
         producer = pipeline.tasks.get(ref.task)
         if producer is None:
             raise TemplateError(
-                f"template {str(ref)!r} names unknown task {ref.task!r}"
+                f"template {quote(str(ref))} names unknown task {quote(ref.task)}"
                 f"{_close_matches(ref.task, pipeline.tasks)}; a task must be created before"
                 f" its output is used"
             )
         channel = producer.outputs.get(ref.output)
         if channel is None:
             raise TemplateError(
-                f"task {ref.task!r} has no output {ref.output!r}"
+                f"task {quote(ref.task)} has no output {quote(ref.output)}"
                 f"{_close_matches(ref.output, producer.outputs)}"
             )
         return channel
     spec = inputs.get(ref.name)
     if spec is None:
         raise TemplateError(
-            f"template {str(ref)!r} names unknown pipeline parameter {ref.name!r}"
+            f"template {quote(str(ref))} names unknown pipeline parameter {quote(ref.name)}"
             f"{_close_matches(ref.name, inputs)}; add it to the pipeline function's signature"
         )
     return pipeline_channel.create_pipeline_channel(

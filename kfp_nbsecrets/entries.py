@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_nbsecrets import refs
+from kfp_nbsecrets.errors import quote
 
 ENV, VOLUME = "env", "volume"
 FIELDS = {ENV: "secretAsEnv", VOLUME: "secretAsVolume"}
@@ -136,7 +137,8 @@ def contains(config: Mapping[str, Any], kind: str, entry: Mapping[str, Any]) -> 
 # ---------------------------------------------------------------------------------------------
 # What the KFP driver turns a Kubernetes config into (backend/src/v2/driver/k8s.go, extendPodSpecPatch)
 
-SECRET, CONFIG_MAP, PVC, EMPTY_DIR, EPHEMERAL = "secret", "ConfigMap", "PVC", "emptyDir", "generic ephemeral volume"
+SECRET, CONFIG_MAP, PVC, EMPTY_DIR = "secret", "ConfigMap", "PVC", "emptyDir"
+EPHEMERAL = "generic ephemeral volume"
 VALUE, FIELD_PATH = "value", "field path"
 
 #: config field of each volume kind; the driver names the pod volume after the Secret, ConfigMap or
@@ -189,7 +191,8 @@ def name_reference(raw: Mapping[str, Any], kind: str) -> refs.SecretRef | None:
     parameter_field, name_field = _NAME_FIELDS[kind]
     parameter = raw.get(parameter_field)
     if parameter is None and kind == PVC:  # deprecated oneof of PvcMount
-        parameter = {key: raw[key] for key in ("componentInputParameter", "taskOutputParameter") if key in raw}
+        parameter = {key: raw[key] for key in ("componentInputParameter", "taskOutputParameter")
+                     if key in raw}
     return refs.from_ir({"secretNameParameter": parameter or {}, "secretName": raw.get(name_field)})
 
 
@@ -198,7 +201,8 @@ def mounts(config: Mapping[str, Any]) -> list[Mount]:
     found = []
     for field_name, kind in VOLUME_FIELDS.items():
         for index, raw in enumerate(config.get(field_name) or []):
-            volume = name_reference(raw, kind) if kind in _NAME_FIELDS else refs.Literal(raw.get("volumeName", ""))
+            volume = (name_reference(raw, kind) if kind in _NAME_FIELDS
+                      else refs.Literal(raw.get("volumeName", "")))
             found.append(Mount(kind, volume, raw.get("mountPath"), field_name, index))
     return found
 
@@ -213,9 +217,10 @@ def env_settings(config: Mapping[str, Any], container_env: Iterable[str] = ()) -
         for raw in config.get(field_name) or []:
             name = name_reference(raw, kind)
             source = refs.describe(name) if name is not None else "(no name)"
-            found += [EnvSetting(pair.get("envVar", ""), kind, f"{kind} {source} key {pair.get(key_field)!r}")
+            found += [EnvSetting(pair.get("envVar", ""), kind,
+                                 f"{kind} {source} key {quote(pair.get(key_field))}")
                       for pair in raw.get("keyToEnv", [])]
-    found += [EnvSetting(raw.get("name", ""), FIELD_PATH, f"field path {raw.get('fieldPath')!r}")
+    found += [EnvSetting(raw.get("name", ""), FIELD_PATH, f"field path {quote(raw.get('fieldPath'))}")
               for raw in config.get("fieldPathAsEnv") or []]
     return found
 

@@ -1,4 +1,5 @@
-"""Lint the secret bindings and pod config of a compiled pipeline, from any source (also YAML compiled elsewhere).
+"""Lint the secret bindings and pod config of a compiled pipeline, from any source (also YAML compiled
+elsewhere).
 
 Every check of :mod:`kfp_nbsecrets.attach` that the IR decides (the same
 :func:`kfp_nbsecrets.validate.config_problems` for env vars, mounts, volumes and pull secrets of
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kfp_nbsecrets import ir, refs, rules, validate
+from kfp_nbsecrets.errors import quote
 
 ERROR = "error"
 WARNING = "warning"
@@ -107,7 +109,7 @@ def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Bin
     parameter = binding.entry.name_parameter
     constant = (parameter or {}).get("runtimeValue", {}).get("constant")
     if reference is None and constant is not None:
-        yield _finding("non-string-name", task, f"secret name {constant!r} is not a string",
+        yield _finding("non-string-name", task, f"secret name {quote(constant)} is not a string",
                        "set the secret name to a string")
         return
     if reference is None:
@@ -116,7 +118,7 @@ def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Bin
         return
     if parameter is None:
         yield _finding("deprecated-secret-name", task,
-                       f"secret {binding.entry.raw['secretName']!r} is named only by the deprecated"
+                       f"secret {quote(binding.entry.raw['secretName'])} is named only by the deprecated"
                        f" 'secretName' field",
                        "recompile with a current kfp-kubernetes, which also writes secretNameParameter")
     if isinstance(reference, refs.Literal):
@@ -132,8 +134,10 @@ def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Bin
     if source.kind == "parameter" and isinstance(source.default, str) \
             and (problem := rules.secret_name_problem(source.default, volume=volume)):
         yield _finding("invalid-default", task,
-                       f"default of parameter {source.parameter!r} is unusable: {problem.split('; ')[0]}",
-                       f"give {source.parameter!r} a valid default or always pass it when starting a run")
+                       f"default of parameter {quote(source.parameter)} is unusable:"
+                       f" {problem.split('; ')[0]}",
+                       f"give {quote(source.parameter)} a valid default or always pass it when starting"
+                       f" a run")
     if source.kind != "literal" and task.caching:
         yield _finding("cache-hazard", task,
                        f"secret name from {source.describe()} on a cached task: the cache key ignores"
@@ -146,7 +150,7 @@ def _literal_findings(task: ir.Task, name: str, volume: bool):
         what = "a pipeline channel placeholder (an f-string or str() of a parameter)" \
             if refs.CHANNEL_PLACEHOLDER in name else "a template"
         yield _finding("template-literal", task,
-                       f"secret name {name!r} contains {what} but was compiled as a literal name",
+                       f"secret name {quote(name)} contains {what} but was compiled as a literal name",
                        "pass the parameter or task output itself as the secret name, or use"
                        " kfp_nbsecrets.use_secret_as_env/volume, which compile templates")
     elif problem := rules.secret_name_problem(name, volume=volume):
@@ -158,11 +162,13 @@ def _input_findings(task: ir.Task, name: str):
     declared = ir.input_type(level, name)
     if declared is None:
         yield _finding("missing-input", task,
-                       f"secret name comes from input {name!r}, which {ir.dag_name(level)} does not have",
+                       f"secret name comes from input {quote(name)}, which {ir.dag_name(level)} does"
+                       f" not have",
                        "add the parameter to the pipeline, or bind the secret again with"
                        " kfp_nbsecrets.bind, which threads parameters through nested DAGs")
     elif declared != "STRING":
-        yield _finding("non-string-name", task, f"secret name comes from input {name!r} of type {declared}",
+        yield _finding("non-string-name", task,
+                       f"secret name comes from input {quote(name)} of type {declared}",
                        "declare the parameter as str")
 
 
@@ -174,16 +180,18 @@ def _output_findings(compiled: ir.CompiledPipeline, task: ir.Task, reference: re
         return
     if reference.task not in level.spec.get("dag", {}).get("tasks", {}):
         yield _finding("missing-producer", task,
-                       f"secret name comes from task {reference.task!r}, not in {ir.dag_name(level)}",
+                       f"secret name comes from task {quote(reference.task)}, not in {ir.dag_name(level)}",
                        "take the name from a task of the same DAG")
         return
     declared = ir.output_type(compiled, level, reference.task, reference.output)
     if declared is None:
         yield _finding("missing-output", task,
-                       f"secret name comes from output {reference.output!r} of task {reference.task!r},"
+                       f"secret name comes from output {quote(reference.output)} of task"
+                       f" {quote(reference.task)},"
                        f" which has no such output parameter",
                        "use an existing string output of that task")
     elif declared != "STRING":
         yield _finding("non-string-name", task,
-                       f"secret name comes from output {reference.output!r} of task {reference.task!r},"
+                       f"secret name comes from output {quote(reference.output)} of task"
+                       f" {quote(reference.task)},"
                        f" of type {declared}", "return the name as str")

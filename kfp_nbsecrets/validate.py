@@ -92,7 +92,8 @@ def mapping_from_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for key, env in pairs:
         if key in mapping:
-            raise InvalidEnvError(f"secret key {quote(key)} is given twice ({key}={mapping[key]} and {key}={env});"
+            raise InvalidEnvError(f"secret key {quote(key)} is given twice ({key}={mapping[key]} and"
+                                  f" {key}={env});"
                                   f" give each key once")
         mapping[key] = env
     return mapping
@@ -149,7 +150,8 @@ def _name_problems(config: Mapping[str, Any]) -> list[Problem]:
                 found.append(_from_line(ERROR, "invalid-name", problem, InvalidNameError))
     for raw in config.get("configMapAsEnv") or []:
         name = entries.name_reference(raw, entries.CONFIG_MAP)
-        if isinstance(name, refs.Literal) and (problem := rules.object_name_problem(name.name, what="ConfigMap")):
+        if isinstance(name, refs.Literal) \
+                and (problem := rules.object_name_problem(name.name, what="ConfigMap")):
             found.append(_from_line(ERROR, "invalid-name", problem, InvalidNameError))
     for name in entries.image_pull_secrets(config):
         if isinstance(name, refs.Literal) and (problem := rules.secret_name_problem(name.name)):
@@ -158,7 +160,8 @@ def _name_problems(config: Mapping[str, Any]) -> list[Problem]:
             message = problem.split("; ")[0].replace("secret name", "image pull secret name", 1)
             found.append(Problem(WARNING, "invalid-pull-secret",
                                  f"{message}: no Secret can have this name, so the kubelet pulls the image"
-                                 f" without these credentials", "give the name of a kubernetes.io/dockerconfigjson"
+                                 f" without these"
+                                 f" credentials", "give the name of a kubernetes.io/dockerconfigjson"
                                  " Secret", InvalidSecretNameError))
     return found
 
@@ -193,8 +196,9 @@ def _mount_problems(mounts: list[entries.Mount]) -> list[Problem]:
     # (workflow/util ApplyPodSpecPatch, strategic merge): two kinds under one name become one volume
     # with two sources, which the API server rejects ("may not specify more than 1 volume type").
     # The same Secret, ConfigMap or PVC mounted twice becomes one volume mounted at both paths.
-    kinds: dict[refs.SecretRef, str] = {refs.Literal(name): kind for name, kind in entries.BACKEND_VOLUMES.items()}
-    users: dict[refs.SecretRef, str] = {refs.Literal(name): "the KFP launcher" for name in entries.BACKEND_VOLUMES}
+    backend = [refs.Literal(name) for name in entries.BACKEND_VOLUMES]
+    kinds: dict[refs.SecretRef, str] = dict(zip(backend, entries.BACKEND_VOLUMES.values(), strict=True))
+    users: dict[refs.SecretRef, str] = {name: "the KFP launcher" for name in backend}
     for mount in mounts:
         if mount.volume is None:
             continue
@@ -217,7 +221,8 @@ def _mount_problems(mounts: list[entries.Mount]) -> list[Problem]:
         if len(sharing) > 1:
             listed = " and ".join(m.describe() for m in sharing)
             found.append(Problem(
-                WARNING, "mount-clash", f"mount path {quote(path)} is used by {listed}: Kubernetes mounts only"
+                WARNING, "mount-clash",
+                f"mount path {quote(path)} is used by {listed}: Kubernetes mounts only"
                 f" the last one there, the others are hidden", "mount each volume at its own path",
                 InvalidMountError))
     return found
@@ -235,7 +240,7 @@ def _env_clashes(settings: list[entries.EnvSetting]) -> list[Problem]:
         if len({s.source for s in same}) > 1:
             found.append(Problem(ERROR, "env-clash", f"env var {quote(name)} is set by {where}: one env var"
                                  f" cannot take its value from two kinds of source, so the API server rejects"
-                                 f" the pod", f"choose another env var name", InvalidEnvError))
+                                 f" the pod", "choose another env var name", InvalidEnvError))
         else:
             found.append(Problem(WARNING, "env-override", f"env var {quote(name)} is set by {where}:"
                                  f" Kubernetes keeps the last one ({same[-1].origin})",
@@ -243,7 +248,8 @@ def _env_clashes(settings: list[entries.EnvSetting]) -> list[Problem]:
     return found
 
 
-def added(before: Mapping[str, Any], after: Mapping[str, Any], container_env: Iterable[str], task: str) -> None:
+def added(before: Mapping[str, Any], after: Mapping[str, Any], container_env: Iterable[str],
+          task: str) -> None:
     """Raise the first problem ``after`` has that ``before`` had not; warn its new warnings
     (attributed to the first caller outside kfp_nbsecrets and kfp)."""
     container_env = list(container_env)

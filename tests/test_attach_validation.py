@@ -150,7 +150,8 @@ def test_one_pod_volume_name_for_two_kinds_is_refused(name, kind):
             kubernetes.mount_pvc(t, pvc_name=name, mount_path="/data")
         else:
             kubernetes.use_config_map_as_volume(t, name, mount_path="/data")
-        refused(t, lambda: volume(t, name, "/etc/s"), InvalidMountError, f"pod volume {name!r}", "two sources",
+        refused(t, lambda: volume(t, name, "/etc/s"), InvalidMountError, f"pod volume {name!r}",
+                "two sources",
                 f"{kind} {name!r}", f"secret {name!r}")
     in_pipeline(body)
 
@@ -201,8 +202,10 @@ def test_same_env_from_two_secrets_keeps_the_last():
     ("set_env", "origin"),
     [
         (lambda t: t.set_env_variable("MODE", "x"), "set_env_variable"),
-        (lambda t: kubernetes.use_config_map_as_env(t, "cfg", {"mode": "MODE"}), "ConfigMap 'cfg' key 'mode'"),
-        (lambda t: kubernetes.use_field_path_as_env(t, "MODE", "metadata.name"), "field path 'metadata.name'"),
+        (lambda t: kubernetes.use_config_map_as_env(t, "cfg", {"mode": "MODE"}),
+         "ConfigMap 'cfg' key 'mode'"),
+        (lambda t: kubernetes.use_field_path_as_env(t, "MODE", "metadata.name"),
+         "field path 'metadata.name'"),
     ],
 )
 def test_env_from_another_kind_of_source_is_refused(set_env, origin):

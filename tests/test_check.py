@@ -111,7 +111,8 @@ def test_image_pull_secrets_exist_and_are_docker_config_secrets():
     config = {".dockerconfigjson": '{"auths": {}}'}
     source = MemorySource({"regcred": config, "legacy": {".dockercfg": "{}"}, "opaque": {"x": "1"},
                            "empty-docker": {"other": "1"}},
-                          types={"regcred": "kubernetes.io/dockerconfigjson", "legacy": "kubernetes.io/dockercfg",
+                          types={"regcred": "kubernetes.io/dockerconfigjson",
+                                 "legacy": "kubernetes.io/dockercfg",
                                  "empty-docker": "kubernetes.io/dockerconfigjson"})
     result = check.check_run(pulling("legacy"), source=source)
     assert result.ok, result.problems()
@@ -123,7 +124,8 @@ def test_image_pull_secrets_exist_and_are_docker_config_secrets():
     assert "of type 'Opaque'" in problems and "kubernetes.io/dockerconfigjson" in problems
     assert "has no '.dockerconfigjson' key" in problems
     assert "image pull secret name 'Bad_Name'" in problems
-    assert "secret 'regcrd' (argument registry) not found" in problems and "did you mean 'regcred'" in problems
+    assert "secret 'regcrd' (argument registry) not found" in problems
+    assert "did you mean 'regcred'" in problems
 
 
 def test_coerce_arguments_by_declared_type():

@@ -47,13 +47,15 @@ EXAMPLES = {
     "add_pod_label": lambda k, t, p: k.add_pod_label(t, "app", "train"),
     "add_toleration": lambda k, t, p: k.add_toleration(t, key="gpu", operator="Exists", effect="NoSchedule"),
     "add_toleration_json": lambda k, t, p: k.add_toleration_json(t, p["tolerations"]),
-    "empty_dir_mount": lambda k, t, p: k.empty_dir_mount(t, "cache", "/cache", medium="Memory", size_limit="1Gi"),
+    "empty_dir_mount": lambda k, t, p: k.empty_dir_mount(t, "cache", "/cache", medium="Memory",
+                                                          size_limit="1Gi"),
     "mount_pvc": lambda k, t, p: k.mount_pvc(t, p["pvc"], "/data", sub_path="run"),
     "set_image_pull_policy": lambda k, t, p: k.set_image_pull_policy(t, "Always"),
     "set_image_pull_secrets": lambda k, t, p: k.set_image_pull_secrets(t, ["regcred", p["registry"]]),
     "set_security_context": lambda k, t, p: k.set_security_context(t, run_as_user=1000, run_as_non_root=True),
     "set_timeout": lambda k, t, p: k.set_timeout(t, 600),
-    "use_config_map_as_env": lambda k, t, p: k.use_config_map_as_env(t, "cfg", {"mode": "MODE"}, optional=True),
+    "use_config_map_as_env": lambda k, t, p: k.use_config_map_as_env(t, "cfg", {"mode": "MODE"},
+                                                                      optional=True),
     "use_config_map_as_volume": lambda k, t, p: k.use_config_map_as_volume(t, p["config"], "/etc/cfg"),
     "use_field_path_as_env": lambda k, t, p: k.use_field_path_as_env(t, "POD_NAME", "metadata.name"),
     "use_secret_as_env": lambda k, t, p: k.use_secret_as_env(t, "db-creds", {"password": "DB_PASSWORD"}),
@@ -118,9 +120,11 @@ def compiled(pipeline, tmp_path, name):
 def differences(a, b, path=""):
     """The paths at which two JSON-like documents differ."""
     if isinstance(a, dict) and isinstance(b, dict):
-        return [d for key in sorted(set(a) | set(b)) for d in differences(a.get(key), b.get(key), f"{path}/{key}")]
+        return [d for key in sorted(set(a) | set(b))
+                for d in differences(a.get(key), b.get(key), f"{path}/{key}")]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}/{i}")]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in differences(x, y, f"{path}/{i}")]
     return [] if a == b else [path]
 
 
@@ -165,7 +169,8 @@ def test_dir_parity_with_the_installed_kfp_kubernetes():
 
 def test_checked_functions_keep_the_signature_except_the_secret_functions():
     for name in attach.CHECKED:
-        ours, theirs = inspect.signature(getattr(kubernetes, name)), inspect.signature(getattr(upstream, name))
+        ours = inspect.signature(getattr(kubernetes, name))
+        theirs = inspect.signature(getattr(upstream, name))
         if name.startswith("use_secret_as_"):  # deviation: keyword-only keep_cache
             assert list(ours.parameters)[:-1] == list(theirs.parameters)
             assert ours.parameters["keep_cache"].kind is inspect.Parameter.KEYWORD_ONLY
@@ -240,7 +245,8 @@ def test_deviation_refusals_kfp_kubernetes_writes_and_the_cluster_rejects(call, 
         with pytest.raises(SecretBindingError, match=fragment):
             call(kubernetes, t)
         entries = t.platform_config.get("kubernetes", {})
-        assert sum(len(value) for value in entries.values() if isinstance(value, list)) <= 1  # the last call refused
+        # the (last) call that is refused wrote nothing
+        assert sum(len(value) for value in entries.values() if isinstance(value, list)) <= 1
     in_pipeline(body)
 
     def accepted(t, _):
@@ -251,9 +257,11 @@ def test_deviation_refusals_kfp_kubernetes_writes_and_the_cluster_rejects(call, 
 @pytest.mark.parametrize(("call", "fragment"), [
     (lambda k, t: k.use_field_path_as_env(t, "1POD", "metadata.name"), "1.34"),
     (lambda k, t: k.use_config_map_as_volume(t, "cfg", "etc/cfg"), "relative"),
-    (lambda k, t: (k.use_config_map_as_env(t, "a", {"k": "MODE"}), k.use_config_map_as_env(t, "b", {"k": "MODE"})),
+    (lambda k, t: (k.use_config_map_as_env(t, "a", {"k": "MODE"}),
+                   k.use_config_map_as_env(t, "b", {"k": "MODE"})),
      "keeps the last one"),
-    (lambda k, t: (k.mount_pvc(t, "data", "/data"), k.empty_dir_mount(t, "cache", "/data/")), "only the last one"),
+    (lambda k, t: (k.mount_pvc(t, "data", "/data"), k.empty_dir_mount(t, "cache", "/data/")),
+     "only the last one"),
     (lambda k, t: k.set_image_pull_secrets(t, ["Registry_Creds"]), "pulls the image without"),
 ])
 def test_deviation_warnings_for_what_kubernetes_accepts_with_a_caveat(call, fragment):
@@ -269,6 +277,6 @@ def test_deviation_parameterized_secret_turns_caching_off(tmp_path):
 
     ours, theirs = compiled(body(kubernetes), tmp_path, "ours"), compiled(body(upstream), tmp_path, "theirs")
     assert differences(ours, theirs) == ["/0/root/dag/tasks/consume/cachingOptions/enableCache"]
-    keep = compiled(in_pipeline(lambda t, p: kubernetes.use_secret_as_volume(t, p["name"], "/etc/s",
-                                                                             keep_cache=True)), tmp_path, "keep")
+    kept = in_pipeline(lambda t, p: kubernetes.use_secret_as_volume(t, p["name"], "/etc/s", keep_cache=True))
+    keep = compiled(kept, tmp_path, "keep")
     assert keep == theirs
