@@ -56,7 +56,7 @@ def secret_text(text: str, *, volume: bool, check_literal: bool = True) -> refs.
     pull secrets), which decides whether a bad one is refused or only warned about."""
     if refs.CHANNEL_PLACEHOLDER in text:
         raise ChannelError(
-            f"name {quote(text)} embeds a pipeline parameter in a string (an f-string or str()); KFP"
+            f"secret name {quote(text)} embeds a pipeline parameter in a string (an f-string or str()); KFP"
             f" resolves only a whole parameter value, so pass a parameter that holds the full secret name"
             f" (in a template: '{{{{PARAM}}}}'), or compute the name in a component and pass its output")
     reference = refs.parse(text)
