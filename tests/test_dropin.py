@@ -15,24 +15,12 @@ import pytest
 import yaml
 from kfp import compiler, dsl
 from kfp import kubernetes as upstream
+from pipelines import consume, produce
 
 import kfp_nbsecrets
 import kfp_nbsecrets as kubernetes
 from kfp_nbsecrets import attach, dropin
 from kfp_nbsecrets.errors import KubernetesWarning, SecretBindingError
-
-IMAGE = "python:3.11"
-
-
-@dsl.component(base_image=IMAGE)
-def consume(x: str) -> str:
-    return x
-
-
-@dsl.component(base_image=IMAGE)
-def make_name() -> str:
-    return "db-creds"
-
 
 # One call of each public kfp.kubernetes function on task ``t`` (``p``: the pipeline's parameters).
 EXAMPLES = {
@@ -77,8 +65,8 @@ def pipeline_with(k, calls, *, where="flat"):
     def inner(pvc: str, tls: str = "tls", config: str = "cfg", registry: str = "regcred2",
               affinity: dict = {"requiredDuringSchedulingIgnoredDuringExecution": {}},  # noqa: B006
               tolerations: list = [{"key": "a", "operator": "Exists"}]):  # noqa: B006
-        decorate(consume(x="sub"), dict(pvc=pvc, tls=tls, config=config, registry=registry, affinity=affinity,
-                                        tolerations=tolerations))
+        decorate(consume(text="sub"), dict(pvc=pvc, tls=tls, config=config, registry=registry,
+                                           affinity=affinity, tolerations=tolerations))
 
     @dsl.pipeline(name="corpus")
     def corpus(tls: str = "tls", config: str = "cfg", registry: str = "regcred2",
@@ -89,20 +77,21 @@ def pipeline_with(k, calls, *, where="flat"):
         params = dict(pvc=pvc.outputs["name"], tls=tls, config=config, registry=registry, affinity=affinity,
                       tolerations=tolerations)
         if where == "flat":
-            last = decorate(consume(x="a"), params)
+            last = decorate(consume(text="a"), params)
         elif where == "loop":
             with dsl.ParallelFor(["a", "b"], parallelism=1) as item:
-                last = decorate(consume(x=item), params)
+                last = decorate(consume(text=item), params)
         elif where == "condition":
-            made = make_name()
+            made = produce()
             with dsl.If(made.output == "db-creds"):
-                last = decorate(consume(x="a"), params)
+                last = decorate(consume(text="a"), params)
             with dsl.Else():
-                decorate(consume(x="b"), params)
+                decorate(consume(text="b"), params)
         elif where == "exit-handler":
-            cleanup = decorate(consume(x="exit"), {**params, "pvc": "shared"})  # an exit task has no upstream
+            # an exit task has no upstream task, so its PVC is a literal
+            cleanup = decorate(consume(text="exit"), {**params, "pvc": "shared"})
             with dsl.ExitHandler(cleanup):
-                k.DeletePVC(pvc_name=pvc.outputs["name"]).after(decorate(consume(x="a"), params))
+                k.DeletePVC(pvc_name=pvc.outputs["name"]).after(decorate(consume(text="a"), params))
             return
         else:
             last = inner(pvc=pvc.outputs["name"], tls=tls, config=config, registry=registry)
@@ -199,7 +188,7 @@ def test_unknown_names_are_attribute_errors():
 def in_pipeline(body):
     @dsl.pipeline(name="p")
     def p(name: str = "cfg", registry: str = "regcred"):
-        body(consume(x="a"), dict(name=name, registry=registry))
+        body(consume(text="a"), dict(name=name, registry=registry))
     return p
 
 
