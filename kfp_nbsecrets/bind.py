@@ -228,8 +228,7 @@ def _thread(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.T
         if declared != "STRING":
             raise ChannelError(
                 f"parameter {quote(reference.name)} is of type {declared}, but a secret name must be a"
-                f" string;"
-                f" declare it as str")
+                f" string; declare it as str")
         source = refs.to_ir(reference)
         channel = reference.name if reference.name.startswith(ir.CHANNEL_PREFIX) \
             else ir.CHANNEL_PREFIX + reference.name
@@ -248,8 +247,7 @@ def _thread(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.T
         if channel in inputs and arguments.get(channel) != source:
             raise SecretBindingError(
                 f"input {quote(channel)} of task {quote(caller['taskInfo']['name'])} already carries"
-                f" another value;"
-                f" pass the secret name as a new parameter with param=...")
+                f" another value; pass the secret name as a new parameter with param=...")
         inputs.setdefault(channel, {"parameterType": "STRING"})
         arguments[channel] = source
         source = {"componentInputParameter": channel}
@@ -283,28 +281,25 @@ def _producer_depth(compiled: ir.CompiledPipeline, chain: list, leaf: dict, targ
         if reference.task == sibling_name:
             raise ChannelError(
                 f"task {quote(target.path)} cannot take its secret name from {quote(reference.task)},"
-                f" which is"
-                f" the task itself or contains it; produce the name in an upstream task")
+                f" which is the task itself or contains it; produce the name in an upstream task")
         if sibling_name in _upstream(tasks, reference.task):
             raise TemplateError(
                 f"task {quote(reference.task)} runs after {quote(sibling_name)}, so its output cannot"
-                f" name a secret"
-                f" of task {quote(target.path)}; produce the name in an upstream task")
+                f" name a secret of task {quote(target.path)}; produce the name in an upstream task")
         level = ir.Level("", chain[depth][0], None, "")
         declared = ir.output_type(compiled, level, reference.task, reference.output)
         if declared is None:
             outputs = compiled.component(tasks[reference.task]["componentRef"]["name"]).get(
                 "outputDefinitions", {}).get("parameters", {})
+            known = ", ".join(map(repr, sorted(outputs))) or "none"
             raise TemplateError(f"task {quote(reference.task)} has no output parameter"
-                                f" {quote(reference.output)}"
-                                f" (outputs: {', '.join(map(repr, sorted(outputs))) or 'none'})")
+                                f" {quote(reference.output)} (outputs: {known})")
         if declared != "STRING":
             raise ChannelError(f"output {quote(reference.output)} of task {quote(reference.task)} is of type"
                                f" {declared}, but a secret name must be a string; return it as str")
         return depth
     raise TemplateError(f"template '{reference}' names unknown task {quote(reference.task)}; use a task"
-                        f" of the"
-                        f" same DAG as {quote(target.path)} or of a DAG that contains it")
+                        f" of the same DAG as {quote(target.path)} or of a DAG that contains it")
 
 
 def _upstream(tasks: dict, name: str) -> set[str]:

@@ -350,9 +350,8 @@ def _pull_secret_problem(info: Any) -> str | None:
     key = PULL_SECRET_TYPES.get(info.type)
     if key is None:
         return (f"image pull secret {quote(info.name)} is of type {quote(info.type)}; the kubelet reads"
-                f" registry"
-                f" credentials only from a kubernetes.io/dockerconfigjson secret (kubectl create secret"
-                f" docker-registry)")
+                f" registry credentials only from a kubernetes.io/dockerconfigjson secret (kubectl create"
+                f" secret docker-registry)")
     if key not in info.keys:
         return f"image pull secret {quote(info.name)} ({info.type}) has no {quote(key)} key"
     return None

@@ -162,14 +162,12 @@ class Mount:
     """One volume the driver adds to the pod and where it is mounted in the task's container.
 
     ``volume`` is the pod volume's name: a literal, or the parameter or task output it comes from
-    (None when the entry gives none). ``field``/``index`` locate the entry in the config.
+    (None when the entry gives none).
     """
 
     kind: str
     volume: refs.SecretRef | None
     mount_path: str | None
-    field: str
-    index: int
 
     def describe(self) -> str:
         name = refs.describe(self.volume) if self.volume is not None else "(no name)"
@@ -200,10 +198,10 @@ def mounts(config: Mapping[str, Any]) -> list[Mount]:
     """Every volume mount of an executor's Kubernetes config, in the driver's order."""
     found = []
     for field_name, kind in VOLUME_FIELDS.items():
-        for index, raw in enumerate(config.get(field_name) or []):
+        for raw in config.get(field_name) or []:
             volume = (name_reference(raw, kind) if kind in _NAME_FIELDS
                       else refs.Literal(raw.get("volumeName", "")))
-            found.append(Mount(kind, volume, raw.get("mountPath"), field_name, index))
+            found.append(Mount(kind, volume, raw.get("mountPath")))
     return found
 
 

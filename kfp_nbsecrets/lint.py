@@ -133,11 +133,10 @@ def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Bin
                        "pass the value down to this task, or bind the secret again with kfp_nbsecrets.bind")
     if source.kind == "parameter" and isinstance(source.default, str) \
             and (problem := rules.secret_name_problem(source.default, volume=volume)):
+        parameter = quote(source.parameter)
         yield _finding("invalid-default", task,
-                       f"default of parameter {quote(source.parameter)} is unusable:"
-                       f" {problem.split('; ')[0]}",
-                       f"give {quote(source.parameter)} a valid default or always pass it when starting"
-                       f" a run")
+                       f"default of parameter {parameter} is unusable: {problem.split('; ')[0]}",
+                       f"give {parameter} a valid default or always pass it when starting a run")
     if source.kind != "literal" and task.caching:
         yield _finding("cache-hazard", task,
                        f"secret name from {source.describe()} on a cached task: the cache key ignores"

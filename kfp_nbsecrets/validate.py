@@ -131,17 +131,18 @@ def _from_line(severity: str, code: str, line: str, error: type[SecretBindingErr
 def config_problems(config: Mapping[str, Any], container_env: Iterable[str] = ()) -> list[Problem]:
     """Every problem of the pod a task's Kubernetes config gives (secret names are checked by
     :func:`secret_text` and lint, which know templates)."""
+    mounts = entries.mounts(config)
     found: list[Problem] = []
-    found += _name_problems(config)
+    found += _name_problems(config, mounts)
     found += _key_and_env_name_problems(config)
-    found += _mount_problems(entries.mounts(config))
+    found += _mount_problems(mounts)
     found += _env_clashes(entries.env_settings(config, container_env))
     return found
 
 
-def _name_problems(config: Mapping[str, Any]) -> list[Problem]:
+def _name_problems(config: Mapping[str, Any], mounts: list[entries.Mount]) -> list[Problem]:
     found = []
-    for mount in entries.mounts(config):
+    for mount in mounts:
         if isinstance(mount.volume, refs.Literal) and mount.kind != entries.SECRET:
             problem = (rules.volume_name_problem(mount.volume.name)
                        if mount.kind in (entries.EMPTY_DIR, entries.EPHEMERAL)
@@ -160,9 +161,9 @@ def _name_problems(config: Mapping[str, Any]) -> list[Problem]:
             message = problem.split("; ")[0].replace("secret name", "image pull secret name", 1)
             found.append(Problem(WARNING, "invalid-pull-secret",
                                  f"{message}: no Secret can have this name, so the kubelet pulls the image"
-                                 f" without these"
-                                 f" credentials", "give the name of a kubernetes.io/dockerconfigjson"
-                                 " Secret", InvalidSecretNameError))
+                                 f" without these credentials",
+                                 "give the name of a kubernetes.io/dockerconfigjson Secret",
+                                 InvalidSecretNameError))
     return found
 
 
