@@ -156,6 +156,7 @@ def mount_path_warnings(path: str) -> list[str]:
         found.append(f"mount path {quote(path)} is mounted at {quote(where)}; write {quote(where)}")
     if ":" in path:
         found.append(f"mount path {quote(path)} contains ':', which the Kubernetes API documents as not"
-                     f" allowed (VolumeMount.mountPath) although it does not enforce it; Windows nodes and"
-                     f" Docker-based runtimes split mounts at ':'; choose a path without ':'")
+                     f" allowed (VolumeMount.mountPath) although it does not enforce it; runtimes that pass"
+                     f" mounts as 'source:destination:options' strings (Docker, dockershim before Kubernetes"
+                     f" 1.24) misread it; choose a path without ':'")
     return found
