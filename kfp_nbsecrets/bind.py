@@ -20,6 +20,7 @@ from kfp_nbsecrets.errors import (
     SecretBindingError,
     TemplateError,
     did_you_mean,
+    quote,
 )
 
 
@@ -62,7 +63,8 @@ def unbind(pipeline: Any, task: Any, secret: str | None = None) -> Any:
     if secret is not None and not doomed:
         bound = ", ".join(sorted({str(b.reference) for b in target.secret_bindings()})) or "none"
         raise SecretBindingError(
-            f"task {target.path!r} has no secret {secret!r} bound (bound: {bound}); pass one of those")
+            f"task {quote(target.path)} has no secret {quote(secret)} bound (bound: {bound}); pass one"
+            f" of those")
     if doomed:
         _, _, label = _own_path(compiled, target.path)
         executors = compiled.kubernetes_executors()
@@ -84,16 +86,17 @@ def locate(model: ir.PipelineModel, task: Any) -> ir.Task:
         matches = [t for t in model.tasks if t.name == key]
         if not matches:
             hint = did_you_mean(key, [t.path for t in model.tasks])
-            raise NotATaskError(f"pipeline {model.name!r} has no task {key!r}{hint}; give a task path"
-                                f" or a unique task name (%kfp_secret bindings or ir.read_pipeline list"
-                                f" them)") from None
+            raise NotATaskError(f"pipeline {quote(model.name)} has no task {quote(key)}{hint}; give a task"
+                                f" path or a unique task name (%kfp_secret bindings or ir.read_pipeline"
+                                f" list them)") from None
         if len(matches) > 1:
             paths = " or ".join(repr(t.path) for t in matches)
-            raise NotATaskError(f"task name {key!r} is used more than once; give its path, {paths}") from None
+            raise NotATaskError(f"task name {quote(key)} is used more than once; give its path,"
+                                f" {paths}") from None
         found = matches[0]
     if not found.is_container:
         raise NotATaskError(
-            f"task {found.path!r} is a {found.kind} task; secrets can only be bound to container tasks,"
+            f"task {quote(found.path)} is a {found.kind} task; secrets can only be bound to container tasks,"
             f" so bind them to a task inside it")
     return found
 
@@ -118,13 +121,11 @@ def _bind(compiled, task, secret, env, mount_path, optional, param, default, kee
     entry = entries.build(kind, name_entry, env=mapping, mount_path=mount_path, optional=optional)
     if entries.contains(config, kind, entry):
         return added
-    if kind == entries.ENV:
-        container_env = [item.get("name", "") for item in
-                         compiled.executor_spec(label).get("container", {}).get("env", [])]
-        validate.env_free(config, container_env, mapping, target.path)
-    else:
-        validate.mount_free(config, mount_path, name_entry, target.path)
+    before = copy.deepcopy(config)
     entries.append(config, kind, entry)
+    container_env = [item.get("name", "") for item in
+                     compiled.executor_spec(label).get("container", {}).get("env", [])]
+    validate.added(before, config, container_env, target.path)
     if "runtimeValue" not in name_entry and not keep_cache:
         leaf.setdefault("cachingOptions", {}).pop("enableCache", None)
     return added
@@ -141,18 +142,19 @@ def _checked_reference(secret: object, volume: bool) -> refs.SecretRef:
     if not isinstance(secret, str):
         raise InvalidSecretNameError(
             f"secret must be a secret name or a '{{{{PARAM}}}}' / '{{{{tasks.TASK.OUTPUT}}}}' template,"
-            f" got {secret!r}")
+            f" got {quote(secret)}")
     return validate.secret_text(secret, volume=volume)
 
 
 def _add_parameter(compiled: ir.CompiledPipeline, name: object, default: object,
                    volume: bool) -> tuple[str, str]:
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("pipelinechannel"):
-        raise SecretBindingError(f"param {name!r} is not a valid parameter name; use a Python identifier"
+        raise SecretBindingError(f"param {quote(name)} is not a valid parameter name; use a Python identifier"
                                  f" such as 'db_secret'")
     if not isinstance(default, str) or refs.is_template(default):
         raise InvalidSecretNameError(
-            f"param {name!r} needs a default secret name, got {default!r}; pass default='my-secret'")
+            f"param {quote(name)} needs a default secret name, got {quote(default)}; pass"
+            f" default='my-secret'")
     if problem := rules.secret_name_problem(default, volume=volume):
         raise InvalidSecretNameError(problem)
     inputs = compiled.pipeline_spec["root"].setdefault("inputDefinitions", {}).setdefault("parameters", {})
@@ -161,8 +163,8 @@ def _add_parameter(compiled: ir.CompiledPipeline, name: object, default: object,
         inputs[name] = {"parameterType": "STRING", "defaultValue": default, "isOptional": True}
     elif existing.get("parameterType") != "STRING" or existing.get("defaultValue") != default:
         raise SecretBindingError(
-            f"pipeline {compiled.name!r} already has a parameter {name!r}"
-            f" ({existing.get('parameterType')}, default {existing.get('defaultValue')!r}); use"
+            f"pipeline {quote(compiled.name)} already has a parameter {quote(name)}"
+            f" ({existing.get('parameterType')}, default {quote(existing.get('defaultValue'))}); use"
             f" secret='{{{{{name}}}}}' to reuse it, or choose another param name")
     return name, default
 
@@ -226,8 +228,8 @@ def _thread(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.T
         declared = chain[depth][0]["inputDefinitions"]["parameters"][reference.name].get("parameterType")
         if declared != "STRING":
             raise ChannelError(
-                f"parameter {reference.name!r} is of type {declared}, but a secret name must be a string;"
-                f" declare it as str")
+                f"parameter {quote(reference.name)} is of type {declared}, but a secret name must be a"
+                f" string; declare it as str")
         source = refs.to_ir(reference)
         channel = reference.name if reference.name.startswith(ir.CHANNEL_PREFIX) \
             else ir.CHANNEL_PREFIX + reference.name
@@ -245,8 +247,8 @@ def _thread(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.T
         arguments = caller.setdefault("inputs", {}).setdefault("parameters", {})
         if channel in inputs and arguments.get(channel) != source:
             raise SecretBindingError(
-                f"input {channel!r} of task {caller['taskInfo']['name']!r} already carries another value;"
-                f" pass the secret name as a new parameter with param=...")
+                f"input {quote(channel)} of task {quote(caller['taskInfo']['name'])} already carries"
+                f" another value; pass the secret name as a new parameter with param=...")
         inputs.setdefault(channel, {"parameterType": "STRING"})
         arguments[channel] = source
         source = {"componentInputParameter": channel}
@@ -261,9 +263,9 @@ def _input_depth(compiled: ir.CompiledPipeline, chain: list, name: str) -> int:
     known = [n for n in chain[-1][0].get("inputDefinitions", {}).get("parameters", {})
              if not n.startswith(ir.CHANNEL_PREFIX)]
     known += list(chain[0][0].get("inputDefinitions", {}).get("parameters", {}))
-    raise TemplateError(f"template '{{{{{name}}}}}' names unknown pipeline parameter {name!r}"
-                        f"{did_you_mean(name, known)} of pipeline {compiled.name!r}; use an existing"
-                        f" parameter, or add one with param={name!r}, default='my-secret'")
+    raise TemplateError(f"template '{{{{{name}}}}}' names unknown pipeline parameter {quote(name)}"
+                        f"{did_you_mean(name, known)} of pipeline {quote(compiled.name)}; use an existing"
+                        f" parameter, or add one with param={quote(name)}, default='my-secret'")
 
 
 def _producer_depth(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.Task,
@@ -277,25 +279,26 @@ def _producer_depth(compiled: ir.CompiledPipeline, chain: list, leaf: dict, targ
         sibling_name = sibling["taskInfo"]["name"]
         if reference.task == sibling_name:
             raise ChannelError(
-                f"task {target.path!r} cannot take its secret name from {reference.task!r}, which is"
-                f" the task itself or contains it; produce the name in an upstream task")
+                f"task {quote(target.path)} cannot take its secret name from {quote(reference.task)},"
+                f" which is the task itself or contains it; produce the name in an upstream task")
         if sibling_name in _upstream(tasks, reference.task):
             raise TemplateError(
-                f"task {reference.task!r} runs after {sibling_name!r}, so its output cannot name a secret"
-                f" of task {target.path!r}; produce the name in an upstream task")
+                f"task {quote(reference.task)} runs after {quote(sibling_name)}, so its output cannot"
+                f" name a secret of task {quote(target.path)}; produce the name in an upstream task")
         level = ir.Level("", chain[depth][0], None, "")
         declared = ir.output_type(compiled, level, reference.task, reference.output)
         if declared is None:
             outputs = compiled.component(tasks[reference.task]["componentRef"]["name"]).get(
                 "outputDefinitions", {}).get("parameters", {})
-            raise TemplateError(f"task {reference.task!r} has no output parameter {reference.output!r}"
-                                f" (outputs: {', '.join(map(repr, sorted(outputs))) or 'none'})")
+            known = ", ".join(map(repr, sorted(outputs))) or "none"
+            raise TemplateError(f"task {quote(reference.task)} has no output parameter"
+                                f" {quote(reference.output)} (outputs: {known})")
         if declared != "STRING":
-            raise ChannelError(f"output {reference.output!r} of task {reference.task!r} is of type"
+            raise ChannelError(f"output {quote(reference.output)} of task {quote(reference.task)} is of type"
                                f" {declared}, but a secret name must be a string; return it as str")
         return depth
-    raise TemplateError(f"template '{reference}' names unknown task {reference.task!r}; use a task of the"
-                        f" same DAG as {target.path!r} or of a DAG that contains it")
+    raise TemplateError(f"template '{reference}' names unknown task {quote(reference.task)}; use a task"
+                        f" of the same DAG as {quote(target.path)} or of a DAG that contains it")
 
 
 def _upstream(tasks: dict, name: str) -> set[str]:

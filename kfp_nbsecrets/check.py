@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_nbsecrets import ir, rules
-from kfp_nbsecrets.errors import ArgumentError, KfpNbSecretsError, did_you_mean
+from kfp_nbsecrets.errors import ArgumentError, KfpNbSecretsError, did_you_mean, quote
 from kfp_nbsecrets.tables import Table
 
 OK = "ok"
@@ -36,7 +36,7 @@ class PreRunCheckError(KfpNbSecretsError):
         problems = result.problems()
         listed = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
         super().__init__(
-            f"pre-run secret check failed for pipeline {result.pipeline!r} in {result.where}:"
+            f"pre-run secret check failed for pipeline {quote(result.pipeline)} in {result.where}:"
             f" {listed} (skip the check with --no-check / check=False)"
         )
 
@@ -100,7 +100,7 @@ class CheckResult:
         rows = [(item.task, item.name if item.name is not None else item.origin,
                  item.kind + (" (optional)" if item.optional else ""), item.status,
                  "; ".join((*item.problems, *item.notes))) for item in self.items]
-        return Table(f"Pre-run secret check of {self.pipeline!r} in {self.where}: {verdict}",
+        return Table(f"Pre-run secret check of {quote(self.pipeline)} in {self.where}: {verdict}",
                      ("TASK", "SECRET", "KIND", "STATUS", "DETAIL"), rows, empty="no secrets are used",
                      notes=self.general, status_column=3)
 
@@ -127,7 +127,7 @@ def coerce_arguments(pipeline: Any, raw: Mapping[str, str]) -> dict[str, Any]:
         parameter = model.parameters.get(name)
         if parameter is None:
             hint = did_you_mean(name, model.parameters, cutoff=0.5)
-            raise ArgumentError(f"pipeline {model.name!r} has no parameter {name!r}{hint};"
+            raise ArgumentError(f"pipeline {quote(model.name)} has no parameter {quote(name)}{hint};"
                              f" its parameters are {sorted(model.parameters)}")
         typed[name] = _coerce(name, parameter.type, text)
     return typed
@@ -150,7 +150,7 @@ def _coerce(name: str, kind: str, text: str) -> Any:
                 raise ValueError(text)
             return value
     except ValueError:
-        raise ArgumentError(f"argument {name}={text!r} is not a valid {kind} value") from None
+        raise ArgumentError(f"argument {name}={quote(text)} is not a valid {kind} value") from None
     return text
 
 
@@ -175,8 +175,6 @@ def resolve_run(pipeline: Any, arguments: Mapping[str, Any] | None = None) -> li
     arguments = dict(arguments or {})
     resolved: list[Resolved] = []
     for binding in model.bindings():
-        if binding.kind == "image-pull":
-            continue
         resolved.extend(_resolve_binding(binding, binding.source, model, arguments))
     return resolved
 
@@ -201,7 +199,7 @@ def _resolve_binding(binding: ir.Binding, source: ir.NameSource, model: ir.Pipel
         value, origin = _parameter_value(model, arguments, source)
         if value is _NO_VALUE:
             return [Resolved(binding, _NO_VALUE, origin, ERROR,
-                             f"{binding.task}: pipeline parameter {source.parameter!r} names the secret"
+                             f"{binding.task}: pipeline parameter {quote(source.parameter)} names the secret"
                              f" but has no default and no argument; pass --arg {source.parameter}=NAME")]
         return [Resolved(binding, value, origin)]
     if source.kind == "task-output":
@@ -252,33 +250,20 @@ def check_run(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, sour
     namespace = namespace or secret_source.namespace
     where = secret_source.describe()
     if namespace:
-        where = f"namespace {namespace!r} of {where}"
+        where = f"namespace {quote(namespace)} of {where}"
     result = CheckResult(model.name, where)
     unknown = sorted(set(arguments) - set(model.parameters))
     for name in unknown:
         hint = did_you_mean(name, model.parameters, cutoff=0.5)
-        result.general.append(f"argument {name!r} is not a parameter of the pipeline{hint}")
+        result.general.append(f"argument {quote(name)} is not a parameter of the pipeline{hint}")
     lookup = _Lookup(secret_source, namespace)
-    mounted: dict[tuple[str, str], int] = {}
     try:
         for resolved in resolve_run(model, arguments):
-            item = _check_one(resolved, lookup)
-            if item.kind == "volume" and item.name and item.status == OK:
-                key = (item.task, item.name)
-                mounted[key] = mounted.get(key, 0) + 1
-                if mounted[key] == 2:
-                    item = _with(item, ERROR, f"{item.task}: secret {item.name!r} is mounted twice in one"
-                                              f" task; the pod would have two volumes of the same name")
-            result.items.append(item)
+            result.items.append(_check_one(resolved, lookup))
     except (sources.AccessDenied, sources.SourceUnavailable) as error:
         raise CheckUnavailable(f"cannot run the pre-run secret check: {error}; fix the access or skip"
                                f" the check with --no-check / check=False") from None
     return result
-
-
-def _with(item: SecretCheck, status: str, problem: str) -> SecretCheck:
-    return SecretCheck(item.task, item.kind, item.origin, item.name, item.keys, item.optional, status,
-                (*item.problems, problem), item.notes)
 
 
 class _Lookup:
@@ -321,9 +306,13 @@ def _check_one(resolved: Resolved, lookup: _Lookup) -> SecretCheck:
             f"{resolved.origin} is null: the backend skips this secret entry",), **base)
     if not isinstance(name, str) or not name:
         return SecretCheck(name=None, status=ERROR, problems=(
-            f"{binding.task}: the secret name from {resolved.origin} is {name!r}; it must be a non-empty"
+            f"{binding.task}: the secret name from {resolved.origin} is {quote(name)}; it must be a non-empty"
             f" string or the task fails",), **base)
     problem = rules.secret_name_problem(name, volume=binding.kind == "volume")
+    if problem and binding.kind == "image-pull":
+        return SecretCheck(name=name, status=ERROR, problems=(
+            f"{binding.task}: image pull {problem.split('; ')[0]}: no Secret can have this name, so the"
+            f" kubelet would pull without these credentials",), **base)
     if problem:
         return SecretCheck(name=name, status=ERROR, problems=(f"{binding.task}: {problem}",), **base)
     info = lookup.get(name)
@@ -331,26 +320,49 @@ def _check_one(resolved: Resolved, lookup: _Lookup) -> SecretCheck:
         hint = lookup.close_matches(name)
         if binding.optional:
             return SecretCheck(name=name, status=MISSING_OPTIONAL, notes=(
-                f"secret {name!r} does not exist; the binding is optional, the task runs without it{hint}",),
+                f"secret {quote(name)} does not exist; the binding is optional, the task runs without"
+                f" it{hint}",),
                 **base)
         return SecretCheck(name=name, status=ERROR, problems=(
-            f"{binding.task}: secret {name!r} ({resolved.origin}) not found in {_ns(lookup)}{hint}",), **base)
+            f"{binding.task}: secret {quote(name)} ({resolved.origin}) not found in"
+            f" {_ns(lookup)}{hint}",), **base)
     if info.keys is None:  # e.g. RBAC allows listing secrets but not reading one: existence is all we know
-        notes = (f"secret {name!r} exists; its key(s) {list(keys)} could not be verified:"
+        notes = (f"secret {quote(name)} exists; its key(s) {list(keys)} could not be verified:"
                  f" {info.keys_unavailable or 'key names not read'}",) if keys else ()
         return SecretCheck(name=name, status=OK, notes=notes, **base)
+    if binding.kind == "image-pull" and (problem := _pull_secret_problem(info)):
+        return SecretCheck(name=name, status=ERROR, problems=(f"{binding.task}: {problem}",), **base)
     missing = [key for key in keys if key not in info.keys]
     if missing:
         if binding.optional:
             return SecretCheck(name=name, status=MISSING_OPTIONAL, notes=(
-                f"secret {name!r} has no key(s) {missing}; optional, the env vars stay unset",), **base)
+                f"secret {quote(name)} has no key(s) {missing}; optional, the env vars stay unset",), **base)
         return SecretCheck(name=name, status=ERROR, problems=(
-            f"{binding.task}: secret {name!r} has no key(s) {missing}; it has {list(info.keys)}",), **base)
+            f"{binding.task}: secret {quote(name)} has no key(s) {missing}; it has"
+            f" {list(info.keys)}",), **base)
     return SecretCheck(name=name, status=OK, **base)
 
 
+# The kubelet reads registry credentials only from these types and keys and ignores other secrets
+# (kubernetes pkg/credentialprovider/secrets/secrets.go, MakeDockerKeyring).
+PULL_SECRET_TYPES = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson",
+                     "kubernetes.io/dockercfg": ".dockercfg"}
+
+
+def _pull_secret_problem(info: Any) -> str | None:
+    """Why the kubelet would not use secret ``info`` as an image pull secret."""
+    key = PULL_SECRET_TYPES.get(info.type)
+    if key is None:
+        return (f"image pull secret {quote(info.name)} is of type {quote(info.type)}; the kubelet reads"
+                f" registry credentials only from a kubernetes.io/dockerconfigjson secret (kubectl create"
+                f" secret docker-registry)")
+    if key not in info.keys:
+        return f"image pull secret {quote(info.name)} ({info.type}) has no {quote(key)} key"
+    return None
+
+
 def _ns(lookup: _Lookup) -> str:
-    return f"namespace {lookup.namespace!r}" if lookup.namespace else lookup.source.describe()
+    return f"namespace {quote(lookup.namespace)}" if lookup.namespace else lookup.source.describe()
 
 
 __all__ = ["CheckResult", "CheckUnavailable", "SecretCheck", "PreRunCheckError", "Resolved", "check_run",

@@ -1,5 +1,10 @@
 """Secret entries of a task's Kubernetes config: the one place that reads and writes them.
 
+It also reads what the KFP driver makes of a whole config (:func:`mounts`, :func:`env_settings`,
+:func:`image_pull_secrets`): the pod volumes, mounts and env vars the task's container gets, so
+that every clash check sees Secrets, ConfigMaps, PVCs, emptyDirs, ephemeral volumes, field paths
+and the backend's own mounts and env vars alike.
+
 A compiled pipeline keeps each executor's Kubernetes config under
 ``platforms.kubernetes.deploymentSpec.executors.<label>`` of its PlatformSpec (a defined pipeline
 task keeps the same dict in ``task.platform_config["kubernetes"]``). Its ``secretAsEnv`` and
@@ -11,11 +16,12 @@ has only fields the KFP backend knows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_nbsecrets import refs
+from kfp_nbsecrets.errors import quote
 
 ENV, VOLUME = "env", "volume"
 FIELDS = {ENV: "secretAsEnv", VOLUME: "secretAsVolume"}
@@ -126,3 +132,97 @@ def remove(config: dict, doomed: list[SecretEntry]) -> None:
 def contains(config: Mapping[str, Any], kind: str, entry: Mapping[str, Any]) -> bool:
     """Whether ``config`` already holds exactly this entry."""
     return entry in (config.get(FIELDS[kind]) or [])
+
+
+# ---------------------------------------------------------------------------------------------
+# What the KFP driver turns a Kubernetes config into (backend/src/v2/driver/k8s.go, extendPodSpecPatch)
+
+SECRET, CONFIG_MAP, PVC, EMPTY_DIR = "secret", "ConfigMap", "PVC", "emptyDir"
+EPHEMERAL = "generic ephemeral volume"
+VALUE, FIELD_PATH = "value", "field path"
+
+#: config field of each volume kind; the driver names the pod volume after the Secret, ConfigMap or
+#: PVC, and after ``volumeName`` for emptyDir and generic ephemeral volumes.
+VOLUME_FIELDS = {"secretAsVolume": SECRET, "configMapAsVolume": CONFIG_MAP, "pvcMount": PVC,
+                 "emptyDirMounts": EMPTY_DIR, "genericEphemeralVolume": EPHEMERAL}
+_NAME_FIELDS = {SECRET: ("secretNameParameter", "secretName"),
+                CONFIG_MAP: ("configMapNameParameter", "configMapName"),
+                PVC: ("pvcNameParameter", "constant")}
+
+#: What the executor template of every task already has (KFP 2.0 and later,
+#: backend/src/v2/compiler/argocompiler/container.go and common.go): the launcher's emptyDir volume
+#: and the env vars of the pod's name and uid (field paths). The driver's pod spec patch is merged
+#: into it by Argo (strategic merge: volumes by name, env by name, mounts by mount path).
+BACKEND_VOLUMES = {"kfp-launcher": EMPTY_DIR}
+BACKEND_ENV = ("KFP_POD_NAME", "KFP_POD_UID")
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """One volume the driver adds to the pod and where it is mounted in the task's container.
+
+    ``volume`` is the pod volume's name: a literal, or the parameter or task output it comes from
+    (None when the entry gives none).
+    """
+
+    kind: str
+    volume: refs.SecretRef | None
+    mount_path: str | None
+
+    def describe(self) -> str:
+        name = refs.describe(self.volume) if self.volume is not None else "(no name)"
+        return f"{self.kind} {name}"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvSetting:
+    """One env var of the task's container: its ``source`` kind (value, secret, ConfigMap, field
+    path) and where it comes from, in words."""
+
+    name: str
+    source: str
+    origin: str
+
+
+def name_reference(raw: Mapping[str, Any], kind: str) -> refs.SecretRef | None:
+    """Where the Secret / ConfigMap / PVC name of an entry comes from (deprecated fields included)."""
+    parameter_field, name_field = _NAME_FIELDS[kind]
+    parameter = raw.get(parameter_field)
+    if parameter is None and kind == PVC:  # deprecated oneof of PvcMount
+        parameter = {key: raw[key] for key in ("componentInputParameter", "taskOutputParameter")
+                     if key in raw}
+    return refs.from_ir({"secretNameParameter": parameter or {}, "secretName": raw.get(name_field)})
+
+
+def mounts(config: Mapping[str, Any]) -> list[Mount]:
+    """Every volume mount of an executor's Kubernetes config, in the driver's order."""
+    found = []
+    for field_name, kind in VOLUME_FIELDS.items():
+        for raw in config.get(field_name) or []:
+            volume = (name_reference(raw, kind) if kind in _NAME_FIELDS
+                      else refs.Literal(raw.get("volumeName", "")))
+            found.append(Mount(kind, volume, raw.get("mountPath")))
+    return found
+
+
+def env_settings(config: Mapping[str, Any], container_env: Iterable[str] = ()) -> list[EnvSetting]:
+    """Every env var the task's container gets, in the order the driver sets them (the container's
+    own env, then secrets, ConfigMaps and field paths), after the backend's own."""
+    found = [EnvSetting(name, FIELD_PATH, "the KFP backend") for name in BACKEND_ENV]
+    found += [EnvSetting(name, VALUE, "set_env_variable") for name in container_env]
+    for field_name, kind in (("secretAsEnv", SECRET), ("configMapAsEnv", CONFIG_MAP)):
+        key_field = "secretKey" if kind == SECRET else "configMapKey"
+        for raw in config.get(field_name) or []:
+            name = name_reference(raw, kind)
+            source = refs.describe(name) if name is not None else "(no name)"
+            found += [EnvSetting(pair.get("envVar", ""), kind,
+                                 f"{kind} {source} key {quote(pair.get(key_field))}")
+                      for pair in raw.get("keyToEnv", [])]
+    found += [EnvSetting(raw.get("name", ""), FIELD_PATH, f"field path {quote(raw.get('fieldPath'))}")
+              for raw in config.get("fieldPathAsEnv") or []]
+    return found
+
+
+def image_pull_secrets(config: Mapping[str, Any]) -> list[refs.SecretRef | None]:
+    """The image pull secrets of an executor's Kubernetes config (where each name comes from)."""
+    return [refs.from_ir(raw) for raw in config.get("imagePullSecret") or []]

@@ -452,8 +452,7 @@ def _bindings(compiled: CompiledPipeline, path: str, label: str, levels: tuple[L
     config = compiled.platform_config(label)
     for entry in entries.read(config):
         yield Binding(path, entry.kind, entry.reference, resolve(levels, entry.reference), entry)
-    for pull in config.get("imagePullSecret", []):
-        reference = refs.from_ir(pull)
+    for reference in entries.image_pull_secrets(config):
         yield Binding(path, "image-pull", reference, resolve(levels, reference))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kfp_nbsecrets.errors import TemplateError
+from kfp_nbsecrets.errors import TemplateError, quote
 
 CHANNEL_PLACEHOLDER = "{{channel:"
 #: Prefix of the DAG inputs the KFP compiler adds to pass a value into a nested DAG.
@@ -60,10 +60,10 @@ SecretRef = Literal | PipelineParam | TaskOutput
 def describe(ref: SecretRef) -> str:
     """A reference in words, for messages: ``'db-creds'``, ``parameter 'env'``, ``output 'x' of task 't'``."""
     if isinstance(ref, PipelineParam):
-        return f"parameter {ref.name.removeprefix(CHANNEL_PREFIX)!r}"
+        return f"parameter {quote(ref.name.removeprefix(CHANNEL_PREFIX))}"
     if isinstance(ref, TaskOutput):
-        return f"output {ref.output!r} of task {ref.task!r}"
-    return repr(ref.name)
+        return f"output {quote(ref.output)} of task {quote(ref.task)}"
+    return quote(ref.name)
 
 
 def key_to_env_text(pairs) -> str:
@@ -85,13 +85,13 @@ def parse(text: str) -> SecretRef:
         return Literal(text)
     if CHANNEL_PLACEHOLDER in text:
         raise TemplateError(
-            f"{text!r} embeds a pipeline channel placeholder; pass the parameter or task output"
+            f"{quote(text)} embeds a pipeline channel placeholder; pass the parameter or task output"
             " itself as the secret name, not a string built from it"
         )
     match = _TEMPLATE.fullmatch(text.strip())
     if match is None:
         raise TemplateError(
-            f"malformed secret name template {text!r}: the whole name must be one template,"
+            f"malformed secret name template {quote(text)}: the whole name must be one template,"
             " either '{{PARAM}}' (a pipeline parameter) or '{{tasks.TASK.OUTPUT}}' (a task output)"
         )
     if match["param"]:

@@ -235,16 +235,17 @@ def test_attach_mount_optional_as_parameter():
     (lambda p: None, "choose a secret first"),
     (lambda p: choose(p, "db-creds", tasks=[LOOP_TASK]), "tick at least one key"),
     (lambda p: choose(p, "db-creds", keys=["password"]), "choose at least one target task"),
-    (lambda p: choose(p, "db-creds", keys=["password"], tasks=[LOOP_TASK], password="1BAD"),
-     "env var name '1BAD' would be rejected by Kubernetes"),
+    (lambda p: choose(p, "db-creds", keys=["password"], tasks=[LOOP_TASK], password="BAD=X"),
+     "env var name 'BAD=X' would be rejected by Kubernetes"),
     (lambda p: (choose(p, "db-creds", tasks=[LOOP_TASK]), setattr(p.mode, "value", "mount as files"),
-                setattr(p.mount_path, "value", "relative/dir")), "is relative"),
+                setattr(p.mount_path, "value", "/")), "container's root"),
     (lambda p: (choose(p, "db-creds", keys=["password"], tasks=[LOOP_TASK]),
                 setattr(p.as_param, "value", True), setattr(p.param_name, "value", "not an identifier")),
      "not a valid parameter name"),
-    # the second task already has DB_PASSWORD: nothing is bound, not even to the first task
-    (lambda p: choose(p, "db-creds", keys=["password"], tasks=[LOOP_TASK, "consume"], password="DB_PASSWORD"),
-     "DB_PASSWORD"),
+    # KFP_POD_NAME is the backend's own env var (a field path): nothing is bound to any task
+    (lambda p: choose(p, "db-creds", keys=["password"], tasks=[LOOP_TASK, "consume"],
+                      password="KFP_POD_NAME"),
+     "KFP_POD_NAME"),
 ])
 def test_validation_errors_show_in_the_widget_and_change_nothing(setup, message):
     pipeline = nested()

@@ -12,7 +12,8 @@ from kfp_nbsecrets.check import CheckResult
 from kfp_nbsecrets.submit import RunHandle
 
 SECRETS = {"literal-creds": {"password": "p"}, "a-one": {"x": "1"}, "b-two": {"x": "2"},
-           "db-creds": {"user": "u", "token": "t"}}
+           "db-creds": {"user": "u", "token": "t"}, "regcred": {".dockerconfigjson": "{}"}}
+TYPES = {"regcred": "kubernetes.io/dockerconfigjson"}  # the image pull secret of nested()
 TRAITS = ("kfp_host", "backend_version", "kfp_namespace", "existing_token", "cookies", "ui_host",
           "experiment", "check_source", "kfp_timeout", "poll_interval")
 
@@ -23,7 +24,7 @@ def shell(ip, monkeypatch, tmp_path):
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
     memory = sources.get_source("memory")
     for name, values in SECRETS.items():
-        memory.add(name, values)
+        memory.add(name, values, type=TYPES.get(name, "Opaque"))
     server = KfpServer().start()
     magics = ip.magics_manager.registry["KfpSecretMagics"]
     ip.run_line_magic("config", f"KfpSecretMagics.kfp_host = {server.url!r}")

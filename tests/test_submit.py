@@ -19,7 +19,9 @@ from kfp_nbsecrets.sources.memory import MemorySource
 
 FAST = submit.Backoff(0.01, 0.05)
 SECRETS = {"literal-creds": {"password": "p"}, "a-one": {"x": "1"}, "b-two": {"x": "2"},
-           "db-creds": {"user": "u", "token": "t"}}
+           "db-creds": {"user": "u", "token": "t"}, "regcred": {".dockerconfigjson": "{}"}}
+TYPES = {"regcred": "kubernetes.io/dockerconfigjson"}  # the image pull secret of nested()
+MEMORY = MemorySource(SECRETS, types=TYPES)
 FAILED_SCRIPT = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"}),
                  ("FAILED", {"consume": "FAILED", "produce": "SUCCEEDED"})]
 
@@ -46,7 +48,7 @@ def literal_pipeline(optional: bool = False):
 
 
 def go(server, pipeline=None, arguments=None, **options):
-    options.setdefault("source", MemorySource(SECRETS))
+    options.setdefault("source", MemorySource(SECRETS, types=TYPES))
     options.setdefault("pod_events", None)
     options.setdefault("backoff", FAST)
     options.setdefault("timeout", 5)
@@ -103,7 +105,7 @@ def test_secret_values_never_reach_the_server(server, tmp_path, monkeypatch):
     try:
         monkeypatch.setenv("KUBECONFIG", str(emulator.write_kubeconfig(tmp_path, namespace="team-a")))
         for name, keys in SECRETS.items():
-            emulator.add_secret(name, "team-a", {key: canary for key in keys})
+            emulator.add_secret(name, "team-a", {key: canary for key in keys}, type=TYPES.get(name, "Opaque"))
         handle = go(server, source="k8s", arguments={"secret_name": "db-creds"}, namespace="team-a")
         handle.wait(5)
     finally:
@@ -156,7 +158,7 @@ def test_auth_token_cookie_and_service_account_token(server, tmp_path, monkeypat
 
 def test_endpoint_from_environment_and_namespace(server, monkeypatch):
     monkeypatch.setenv("KF_PIPELINES_ENDPOINT", server.url)
-    handle = submit.submit(nested(), source=MemorySource(SECRETS), namespace="team-a", experiment="exp",
+    handle = submit.submit(nested(), source=MEMORY, namespace="team-a", experiment="exp",
                            pod_events=None, backoff=FAST)
     experiment = server.experiments[handle.experiment_id]
     assert experiment["display_name"] == "exp" and experiment["namespace"] == "team-a"
@@ -170,7 +172,7 @@ def test_missing_experiment_id_unreachable_host_and_timeout(server):
     unreachable = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     with pytest.raises(submit.Unreachable, match="cannot reach the KFP API"):
-        submit.submit(nested(), host=unreachable, source=MemorySource(SECRETS), pod_events=None, backoff=FAST)
+        submit.submit(nested(), host=unreachable, source=MEMORY, pod_events=None, backoff=FAST)
     assert time.monotonic() - started < 5
     server.delay = 0.6
     with pytest.raises(submit.BackendTimeout, match="did not answer in time"):

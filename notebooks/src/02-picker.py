@@ -114,10 +114,11 @@ picker.attach()
 print(picker.message)
 
 # %% [markdown]
-# Mistakes show up as one line in the picker and change nothing, e.g. a relative mount path:
+# Mistakes show up as one line in the picker and change nothing, e.g. a mount on the container's root
+# (a relative path such as `secrets/reporting` is fine: Kubernetes mounts it at `/secrets/reporting`):
 
 # %%
-picker.mount_path.value = "secrets/reporting"
+picker.mount_path.value = "/"
 picker.attach()
 print(picker.message)
 
