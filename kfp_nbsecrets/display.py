@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from kfp_nbsecrets import ir, lint, svg
-from kfp_nbsecrets.tables import Table
+from kfp_nbsecrets.tables import Table, plural
 
 IR_MIME_TYPE = "application/vnd.kfp-nbsecrets.pipeline-ir.v1+json"
 PAYLOAD_VERSION = 1
@@ -55,6 +55,40 @@ def grouped_findings(findings: list[lint.Finding]) -> list[lint.Finding]:
     return merged
 
 
+def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
+    """The JSON payload of :data:`IR_MIME_TYPE`, version 1.
+
+    ``{"version": 1, "pipeline": {"name", "parameters": [{"name", "type", "default"?}]},
+    "tasks": [{"path", "name", "kind", "parent", "component", "executor", "dependsOn", "caching",
+    "image", "command"}], "edges": [{"from", "to"}], "bindings": [{"task", "kind", "reference",
+    "source": {"kind", "text", ...}, "optional", "env" | "mountPath"}], "findings": [{"severity",
+    "code", "task", "message", "fix"}], "platformSpec": {"platforms": {...}}, "ir": [documents]}``.
+    Paths join task names with '/'; ``parent`` is '' at the root; edges are the dependencies
+    between tasks of one DAG; ``platformSpec`` and ``ir`` are the compiled documents.
+    """
+    parameters = []
+    for parameter in model.parameters.values():
+        entry = {"name": parameter.name, "type": parameter.type}
+        if parameter.has_default:
+            entry["default"] = parameter.default
+        parameters.append(entry)
+    tasks = [{
+        "path": task.path, "name": task.name, "kind": task.kind, "parent": task.parent,
+        "component": task.component, "executor": task.executor, "dependsOn": list(task.depends_on),
+        "caching": task.caching, "image": task.image, "command": list(task.command),
+    } for task in model.tasks]
+    return {
+        "version": PAYLOAD_VERSION,
+        "pipeline": {"name": model.name, "parameters": parameters},
+        "tasks": tasks,
+        "edges": [{"from": dep, "to": task.path} for task in model.tasks for dep in task.depends_on],
+        "bindings": [binding.to_json() for binding in model.bindings()],
+        "findings": [finding.to_json() for finding in findings],
+        "platformSpec": model.compiled.platform_spec,
+        "ir": model.compiled.documents(),
+    }
+
+
 class PipelinePreview:
     """Tasks, secret bindings and findings of a pipeline, for Jupyter and for the terminal."""
 
@@ -77,9 +111,9 @@ class PipelinePreview:
         errors = sum(f.severity == lint.ERROR for f in self.findings)
         warnings = len(self.findings) - errors
         bindings = sum(1 for b in self.model.bindings())
-        return (f"pipeline {self.model.name!r}: {_plural(len(self.model.tasks), 'task')},"
-                f" {_plural(bindings, 'secret binding')}, {_plural(errors, 'error')},"
-                f" {_plural(warnings, 'warning')}")
+        return (f"pipeline {self.model.name!r}: {plural(len(self.model.tasks), 'task')},"
+                f" {plural(bindings, 'secret binding')}, {plural(errors, 'error')},"
+                f" {plural(warnings, 'warning')}")
 
     def text(self) -> str:
         """A compact table of the bindings, then the findings (each capped at :data:`MAX_ROWS`)."""
@@ -116,7 +150,3 @@ class PipelinePreview:
             " interactive graph are shown by JupyterLab / Notebook 7 with kfp-nbsecrets installed, or"
             " by <code>kfp_nbsecrets.ir.load(pipeline).to_yaml()</code>.</p></div>"
         )
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"

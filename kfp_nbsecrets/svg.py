@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from kfp_nbsecrets import ir, lint
+from kfp_nbsecrets.tables import plural
 
 #: Above this many tasks the SVG is left out of the fallback (a note says so): at about 0.3 KB a task,
 #: a 1000-task graph alone would be a third of the compiled YAML's size.
@@ -94,7 +95,7 @@ def render(model: ir.PipelineModel, findings: list[lint.Finding]) -> str:
     root_children, edges, width, height = _layout_level("", children, bindings)
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='kfp-nbsecrets-svg' width='{width + 2:.0f}'"
            f" height='{height + 2:.0f}' role='img'"
-           f" aria-label='{html.escape(model.name)}: {_plural(len(model.tasks), 'task')}'>"
+           f" aria-label='{html.escape(model.name)}: {plural(len(model.tasks), 'task')}'>"
            f"<style>{STYLE}</style><g transform='translate(1,1)'>"]
     _draw_level(out, root_children, edges, bindings, by_task)
     out.append("</g>")
@@ -303,7 +304,3 @@ def _fit(text: str, width: float) -> str:
     """``text`` cut with an ellipsis to fit ``width`` pixels."""
     room = max(int(width / CHAR_WIDTH), 4)
     return text if len(text) <= room else text[: room - 1] + "\u2026"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -18,6 +18,11 @@ _CELL = "text-align:left;vertical-align:top;padding:2px 8px"
 _TABLE = "margin-left:0;margin-right:auto;border-collapse:collapse"
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 task``, ``2 tasks``: the one pluralisation style of every message and table."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
 class Table:
     """Rows of strings under a title; displays as aligned text or a left-aligned HTML table.
 
@@ -44,8 +49,8 @@ class Table:
 
     def _left_out(self) -> str:
         hidden = len(self.rows) - len(self._shown())
-        return f"\u2026 {hidden} more row{'' if hidden == 1 else 's'} not shown (first {self.limit} of" \
-               f" {len(self.rows)})" if hidden else ""
+        return f"\u2026 {plural(hidden, 'more row')} not shown (first {self.limit} of {len(self.rows)})" \
+            if hidden else ""
 
     def __len__(self) -> int:
         return len(self.rows)
