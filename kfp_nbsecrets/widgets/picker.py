@@ -344,6 +344,10 @@ class SecretPicker(widgets.VBox):
 
     def _apply_filter(self) -> None:
         """Show the secrets whose name holds every word of the search, at most :data:`MAX_SHOWN`."""
+        with self._lock:  # the debounce timer and a background listing may both get here
+            self._filter()
+
+    def _filter(self) -> None:
         self._pending = None
         words = self.search.value.lower().split()
         if words:
@@ -370,6 +374,7 @@ class SecretPicker(widgets.VBox):
         if self._quiet or change["new"] is None:
             return
         with self._lock:
+            self._generation += 1  # cancels a key read of the previous choice
             self._chosen = self._by_name.get(change["new"])
             self._show_details()
 
@@ -383,6 +388,7 @@ class SecretPicker(widgets.VBox):
             if all(value != name for _, value in self.secret_list.options):
                 self.search.value = ""
                 self._apply_filter()
+            self._generation += 1  # cancels a key read of the previous choice
             self._chosen = self._by_name[name]
             self._quiet = True
             try:
@@ -504,6 +510,10 @@ class SecretPicker(widgets.VBox):
         self._changed(change)
 
     def _changed(self, change: dict | None) -> None:
+        with self._lock:  # user edits (kernel thread) and a background result (worker) never interleave
+            self._on_change(change)
+
+    def _on_change(self, change: dict | None) -> None:
         if self._quiet:
             return
         if change is not None and self.message_kind == "error":  # the form changed: the error is stale
