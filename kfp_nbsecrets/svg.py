@@ -121,7 +121,8 @@ def _layout_level(parent: str, children: dict[str, list[ir.Task]], bindings: dic
     if not boxes:
         return [], [], 0.0, 0.0
     index = {box.task.path: i for i, box in enumerate(boxes)}
-    links = [(index[dep], index[box.task.path]) for box in boxes for dep in box.task.depends_on if dep in index]
+    links = [(index[dep], index[box.task.path])
+             for box in boxes for dep in box.task.depends_on if dep in index]
     components = _components(len(boxes), links)
     placed = [_layout_component(boxes, members, links) for members in components]
     # rows of components, as close to ASPECT as the widest component allows
@@ -240,7 +241,8 @@ def _draw_level(out: list[str], boxes: list[Box], edges, bindings: dict, finding
             out.append(f"<rect class='r' width='4' height='{box.height:.0f}'/>"
                        f"<text class='n' x='10' y='16'>{html.escape(_fit(task.name, box.width - 56))}</text>"
                        f"<text class='s' x='10' y='32'>"
-                       f"{html.escape(_fit(task.image or task.component or task.kind, box.width - 16))}</text>")
+                       f"{html.escape(_fit(task.image or task.component or task.kind, box.width - 16))}"
+                       f"</text>")
         if own:
             out.append(_marker(box.width - 38, 5, severity, len(own)))
         if group:

@@ -77,7 +77,8 @@ class Table:
         body = "".join(self._html_row(row) for row in self._shown())
         left_out = f"<p><i>{esc(self._left_out())}</i></p>" if self._left_out() else ""
         return (f"<div><p><b>{esc(self.title)}</b></p>{notes}<table class='kfp-nbsecrets-table'"
-                f" style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{left_out}</div>")
+                f" style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{left_out}"
+                f"</div>")
 
     def _html_row(self, row: tuple[str, ...]) -> str:
         status = row[self.status_column] if self.status_column is not None else None

@@ -59,7 +59,8 @@ def test_static_html_draws_one_svg_node_per_task_with_badges_and_markers():
     nodes = re.findall(r"<g class='(?:t|g)[ '][^>]*><title>([^<]*)</title>", svg)
     assert sorted(title.split(" (")[0] for title in nodes) == sorted(task.path for task in model.tasks)
     assert "<script" not in page and " id=" not in svg  # no ids: previews never clash on a page
-    assert ">regcred<" in svg and ">literal-creds<" in svg and ">{{secret_name}}<" in svg  # badges name secrets
+    # badges name the secret or its parameter
+    assert ">regcred<" in svg and ">literal-creds<" in svg and ">{{secret_name}}<" in svg
     assert "class='mw'" in svg  # the cache-hazard warnings are marked
     assert "condition-4: produce-Output == &#x27;x&#x27;" in svg  # conditions show their predicate
     assert svg.count("<path d='M") >= 2  # edges with their arrowheads

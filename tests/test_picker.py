@@ -2,11 +2,11 @@
 
 import asyncio
 import base64
+import concurrent.futures
 import html
+import json
 import threading
 import time
-import concurrent.futures
-import json
 import uuid
 
 import ipywidgets as widgets

@@ -182,7 +182,7 @@ class SecretPicker(widgets.VBox):
         self.secret_list = widgets.Select(options=[], rows=10, description="Secret", layout=full)
         self.secret_title = widgets.HTML()
         self.mode = widgets.ToggleButtons(options=[_ENV_MODE, _MOUNT_MODE], value=_ENV_MODE,
-                                          description="Use as", style={"button_width": "9em"})
+                                          style={"button_width": "9em"})
         self.keys_box = widgets.VBox()
         self.mount_path = widgets.Text(description="Mount path", placeholder="/secrets/NAME",
                                        layout=widgets.Layout(width="30em", display="none"))
@@ -192,8 +192,9 @@ class SecretPicker(widgets.VBox):
                                          indent=False, layout=widgets.Layout(width="22em"))
         self.param_name = widgets.Text(disabled=True, layout=widgets.Layout(width="20em"))
         self.mount_note = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.keys_step = widgets.VBox([_step("2. Keys"), self.keys_box])
         self.details = widgets.VBox([
-            self.secret_title, _step("2. Keys"), self.keys_box, _step("3. Use as"), self.mode,
+            self.secret_title, self.keys_step, _step("3. Use as"), self.mode,
             self.mount_path, self.mount_note, self.optional, widgets.HBox([self.as_param, self.param_name]),
         ], layout=widgets.Layout(display="none"))
         tasks = _container_tasks(self.pipeline) if self.pipeline is not None else []
@@ -226,7 +227,8 @@ class SecretPicker(widgets.VBox):
                          + (f" for pipeline <code>{html.escape(self.pipeline_name)}</code>"
                             if self.pipeline is not None else "")),
             widgets.HBox([self.source_choice, self.namespace, self.refresh_button]),
-            _step("1. Secret"), self.search, self.list_status, self.secret_list, self.details, self.tasks_step,
+            _step("1. Secret"), self.search, self.list_status, self.secret_list, self.details,
+            self.tasks_step,
             _step("5. Attach"), widgets.HBox([self.attach_button, self.code_button, self.preview_button]),
             self.reason, self.status, self.code, self.preview,
         ]
@@ -363,7 +365,8 @@ class SecretPicker(widgets.VBox):
         finally:
             self._quiet = False
         if self._infos or self._where:
-            count = f"{len(self._matches)} of {len(self._infos)} secrets match ({self._where})"
+            count = (f"matching: {len(self._matches)} of {plural(len(self._infos), 'secret')}"
+                     f" \u00b7 {self._where}")
             if len(self._matches) > MAX_SHOWN:
                 count += f"; showing the first {MAX_SHOWN}, type to narrow down"
             self.list_status.value = html.escape(count)
@@ -432,7 +435,8 @@ class SecretPicker(widgets.VBox):
                 self._keys_read[info.name] = result
             self._show_details()
 
-        self._run(self.secret_title, f"reading the key names of {html.escape(info.name)}&hellip;", work, apply)
+        self._run(self.secret_title, f"reading the key names of {html.escape(info.name)}&hellip;", work,
+                  apply)
 
     def _show_details(self) -> None:
         info = self._chosen
@@ -498,8 +502,10 @@ class SecretPicker(widgets.VBox):
         mount = self.mode.value == _MOUNT_MODE
         self.mount_path.layout.display = "" if mount else "none"
         self.mount_note.layout.display = "" if mount else "none"
-        self.mount_note.value = ("<small>Every key is mounted as a file named after the key"
-                                 " (the env var names are not used).</small>")
+        files = ", ".join(html.escape(key) for key in self._key_rows) or "every key"
+        self.mount_note.value = (f"<small>Mounts every key as a file named after it ({files});"
+                                 f" the key checkboxes and env var names are not used.</small>")
+        self.keys_step.layout.display = "none" if mount else ""
         for box, env in self._key_rows.values():
             box.disabled = mount
             env.layout.display = "none" if mount else ""
@@ -579,7 +585,8 @@ class SecretPicker(widgets.VBox):
         self.attach_button.disabled = bool(attach_problem)
         self.attach_button.tooltip = attach_problem or "Bind the secret to the chosen tasks"
         self.code_button.disabled = bool(problem)
-        self.reason.value = (f'<span class="kfp-nbsecrets-reason" style="color:var(--jp-ui-font-color2,#666)">'
+        self.reason.value = (f'<span class="kfp-nbsecrets-reason"'
+                             f' style="color:var(--jp-ui-font-color2,#666)">'
                              f"Attach is off: {html.escape(attach_problem)}</span>" if attach_problem else "")
 
     def attach(self) -> bool:
@@ -604,7 +611,8 @@ class SecretPicker(widgets.VBox):
             self._set_message(one_line(error), "error")
             return False
         first = requests[0]
-        what = (f"as {refs.key_to_env_text(first['env'].items())}" if first["env"] else f"at {first['mount_path']}")
+        what = (f"as {refs.key_to_env_text(first['env'].items())}" if first["env"]
+                else f"at {first['mount_path']}")
         param = f" through parameter {first['param']!r}" if first["param"] else ""
         tasks = ", ".join(repr(r["task"]) for r in requests)
         self._set_message(f"bound secret {first['secret']!r}{param} {what} to {tasks}", "ok")
