@@ -19,15 +19,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from .test_picker_browser import KERNEL_READY
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(600)
-
-KERNEL_READY = """(path) => {
-  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = widget && widget.context && widget.context.path === path && widget.sessionContext
-    && widget.sessionContext.session && widget.sessionContext.session.kernel;
-  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
-}"""
 
 # Every code cell of the current notebook ran after ``after`` (an execution count) and the kernel is idle.
 ALL_RAN = """(after) => {
@@ -54,32 +49,27 @@ from kfp_nbsecrets import sources
 def step(index: int) -> str:
     return str(index)
 
+def chains(with_secrets: bool, secret_name: str):
+    """3 chains of 8 steps; with_secrets: every third step gets the secret (env or volume)."""
+    for chain in range(3):
+        previous = None
+        for position in range(8):
+            task = step(index=position)
+            if previous is not None:
+                task.after(previous)
+            previous = task
+            if with_secrets and position % 3 == 0:
+                if chain % 2:
+                    kubernetes.use_secret_as_volume(task, secret_name, f"/secrets/s{chain}-{position}")
+                else:
+                    kubernetes.use_secret_as_env(task, secret_name, {"pw": "DB_PASSWORD"})
+
 @dsl.pipeline(name="fifty")
 def fifty(secret_name: str = "db-creds", names: list = ["a-one", "b-two"], mode: str = "on"):
-    counter = 0
-    with dsl.ParallelFor(names) as item:
-        for chain in range(3):
-            previous = None
-            for _ in range(8):
-                task = step(index=counter)
-                counter += 1
-                if previous is not None:
-                    task.after(previous)
-                previous = task
+    with dsl.ParallelFor(names):
+        chains(False, secret_name)
     with dsl.If(mode == "on"):
-        for chain in range(3):
-            previous = None
-            for position in range(8):
-                task = step(index=counter)
-                counter += 1
-                if previous is not None:
-                    task.after(previous)
-                previous = task
-                if position % 3 == 0:
-                    if chain % 2:
-                        kubernetes.use_secret_as_volume(task, secret_name, f"/secrets/s{counter}")
-                    else:
-                        kubernetes.use_secret_as_env(task, secret_name, {"pw": "DB_PASSWORD"})
+        chains(True, secret_name)
 
 memory = sources.get_source("memory")
 memory.add("db-creds", {"username": "u", "password": "p"})
@@ -132,9 +122,10 @@ def test_run_all_twice_keeps_notebook_02_the_same(lab, page, screenshots):
 def test_screenshots_of_the_picker_and_the_preview(lab, page, screenshots):
     """Two notebooks open (a 50-task preview with its picker, and 02-picker), light and dark."""
     write(lab, "fifty.ipynb", [FIFTY, "kfp_nbsecrets.preview(fifty)", PICK])
-    shutil.copy(ROOT / "notebooks" / "02-picker.ipynb", lab.root / "02-picker.ipynb")
+    # a copy of its own: the server may still hold 02-picker.ipynb of another test, changed
+    shutil.copy(ROOT / "notebooks" / "02-picker.ipynb", lab.root / "picker-example.ipynb")
     page.set_viewport_size({"width": 1600, "height": 1100})
-    open_notebook(page, f"{lab.url}/lab/tree/02-picker.ipynb", "02-picker.ipynb")
+    open_notebook(page, f"{lab.url}/lab/tree/picker-example.ipynb", "picker-example.ipynb")
     run_all(page)
     page.evaluate("""async () => {
       const widget = await window.jupyterapp.commands.execute('docmanager:open',
