@@ -39,9 +39,13 @@ CHAR_WIDTH = 6.2  # average advance of an 11 px UI font
 GROUP_LABEL = {"pipeline": "sub-pipeline", "for-loop": "loop", "condition": "condition",
                "condition-branches": "branches", "exit-handler": "exit handler"}
 BINDING_LABEL = {"env": "env", "volume": "vol", "image-pull": "pull"}
+#: Light colours written as SVG attributes, for pages that drop the <style> (the theme CSS wins elsewhere).
+BADGE_COLOUR = {"env": "#1976d2", "volume": "#388e3c"}
 LEAF_KINDS = {"container", "importer"}
 
 # Scoped to the SVG's class; JupyterLab theme colours with light fallbacks (VS Code, nbconvert, nbviewer).
+# The elements also carry light colours as attributes, so that the picture stays legible where a
+# sanitizer drops <style> (CSS wins over those attributes wherever it applies).
 STYLE = (  # nested CSS: every rule applies inside the SVG only
     ".kfp-nbsecrets-svg{"
     "& text{font:11px var(--jp-ui-font-family,system-ui,sans-serif);fill:var(--jp-ui-font-color1,#333)}"
@@ -96,7 +100,8 @@ def render(model: ir.PipelineModel, findings: list[lint.Finding]) -> str:
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='kfp-nbsecrets-svg' width='{width + 2:.0f}'"
            f" height='{height + 2:.0f}' role='img'"
            f" aria-label='{html.escape(model.name)}: {plural(len(model.tasks), 'task')}'>"
-           f"<style>{STYLE}</style><g transform='translate(1,1)'>"]
+           f"<style>{STYLE}</style><g transform='translate(1,1)' font-family='sans-serif' font-size='11'"
+           f" fill='#333'>"]
     _draw_level(out, root_children, edges, bindings, by_task)
     out.append("</g>")
     out.append("</svg>")
@@ -212,14 +217,14 @@ def _layout_component(boxes: list[Box], members: list[int], links: list[tuple[in
 def _draw_level(out: list[str], boxes: list[Box], edges, bindings: dict, findings: dict) -> None:
     """The boxes and edges of one DAG level, in coordinates relative to the enclosing ``<g>``."""
     if edges:
-        out.append("<g class='e'>")
+        out.append("<g class='e' stroke='#888' fill='none'>")
         heads = []
         for points in edges:
             tip = points[-1]
             out.append("<path d='M" + "L".join(f"{x:.0f} {y:.0f}" for x, y in points[:-1])
                        + f"L{tip[0]:.0f} {tip[1] - 5:.0f}'/>")
             heads.append(_arrowhead(points[-2], tip))
-        out.append("</g><g class='h'>")
+        out.append("</g><g class='h' fill='#888'>")
         out += heads
         out.append("</g>")
     for box in boxes:
@@ -232,13 +237,14 @@ def _draw_level(out: list[str], boxes: list[Box], edges, bindings: dict, finding
         title = f"{task.path} ({kind})" if group else task.path
         out.append(f"<g class='{classes}' transform='translate({box.x:.0f},{box.y:.0f})'>"
                    f"<title>{html.escape(title)}</title>"
-                   f"<rect class='k' width='{box.width:.0f}' height='{box.height:.0f}'/>")
+                   f"<rect class='k' width='{box.width:.0f}' height='{box.height:.0f}'"
+                   f" fill='{'#f5f5f5' if group else '#fff'}' stroke='#999'/>")
         if group:
-            out.append(f"<text class='c' x='8' y='16'>{html.escape(kind.upper())}</text>"
+            out.append(f"<text class='c' x='8' y='16' font-size='9'>{html.escape(kind.upper())}</text>"
                        f"<text class='n' x='{16 + _text_width(kind) * 1.1:.0f}' y='16'>"
                        f"{html.escape(_fit(_group_title(task), box.width - 110))}</text>")
         else:
-            out.append(f"<rect class='r' width='4' height='{box.height:.0f}'/>"
+            out.append(f"<rect class='r' width='4' height='{box.height:.0f}' fill='#1976d2'/>"
                        f"<text class='n' x='10' y='16'>{html.escape(_fit(task.name, box.width - 56))}</text>"
                        f"<text class='s' x='10' y='32'>"
                        f"{html.escape(_fit(task.image or task.component or task.kind, box.width - 16))}"
@@ -258,16 +264,21 @@ def _badge(binding: ir.Binding, x: float, y: float, width: float) -> str:
     """A pill naming the binding's kind (ENV, VOL, PULL) and its secret, parameter or source."""
     kind = BINDING_LABEL.get(binding.kind, binding.kind)
     kind_width = _text_width(kind) + 8
+    colour = BADGE_COLOUR.get(binding.kind, "#666")
+    name = html.escape(_fit(binding.source.secret_text(), width - kind_width - 8))
     return (f"<g class='b {binding.kind} {binding.source.kind}' transform='translate({x:.0f},{y:.0f})'>"
-            f"<rect class='k' width='{width:.0f}' height='14'/><rect class='p' width='{kind_width:.0f}'"
-            f" height='14'/><text class='q' x='4' y='10'>{kind.upper()}</text><text x='{kind_width + 4:.0f}'"
-            f" y='11'>{html.escape(_fit(binding.source.secret_text(), width - kind_width - 8))}</text></g>")
+            f"<rect class='k' width='{width:.0f}' height='14' fill='#f5f5f5' stroke='#999'/>"
+            f"<rect class='p' width='{kind_width:.0f}' height='14' fill='{colour}'/>"
+            f"<text class='q' x='4' y='10' fill='#fff' font-size='9'>{kind.upper()}</text>"
+            f"<text x='{kind_width + 4:.0f}' y='11'>{name}</text></g>")
 
 
 def _marker(x: float, y: float, severity: str, count: int) -> str:
     glyph = "\u2716" if severity == lint.ERROR else "\u26a0"
-    return (f"<rect class='m{severity[0]}' x='{x:.0f}' y='{y:.0f}' width='32' height='14' rx='3'/>"
-            f"<text x='{x + 4:.0f}' y='{y + 11:.0f}'>{glyph} {count}</text>")
+    colour = "#c62828" if severity == lint.ERROR else "#e65100"
+    return (f"<rect class='m{severity[0]}' x='{x:.0f}' y='{y:.0f}' width='32' height='14' rx='3'"
+            f" fill='{colour}'/><text x='{x + 4:.0f}' y='{y + 11:.0f}' fill='#fff' font-size='9'>"
+            f"{glyph} {count}</text>")
 
 
 def _arrowhead(before: tuple[float, float], tip: tuple[float, float]) -> str:
