@@ -84,14 +84,17 @@ def walk(widget, seen=None):
 # -- suggestions ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key, env", [("password", "PASSWORD"), ("apiKey", "API_KEY"), ("tls.crt", "TLS_CRT"),
-                                      ("db-user", "DB_USER"), ("1st", "KEY_1ST"), ("...", "SECRET")])
+                                      ("db-user", "DB_USER"), ("1st", "KEY_1ST"), ("...", "SECRET"),
+                                      ("-token", "TOKEN"), ("--db--pass-", "DB_PASS"), ("_x", "X")])
 def test_suggested_env_names(key, env):
     assert suggest_env_name(key) == env
 
 
 @given(st.from_regex(r"[-._a-zA-Z0-9]{1,40}", fullmatch=True))
 def test_suggested_env_names_are_always_valid(key):
-    assert rules.env_name_problem(suggest_env_name(key)) is None
+    suggested = suggest_env_name(key)
+    assert rules.env_name_problem(suggested) is None
+    assert suggested[0].isalpha()  # never '-', '_', '.' or a digit first
 
 
 @pytest.mark.parametrize("secret, param", [("db-creds", "db_creds_secret"), ("API.Token", "api_token_secret"),
