@@ -41,20 +41,6 @@ def findings_table(findings: list[lint.Finding], title: str, limit: int | None =
                  status_column=0, limit=limit)
 
 
-def grouped_findings(findings: list[lint.Finding]) -> list[lint.Finding]:
-    """The findings with the same problem merged into one, whose ``task`` names their tasks."""
-    groups: dict[tuple, list[str]] = {}
-    for f in findings:
-        groups.setdefault((f.severity, f.code, f.message, f.fix), []).append(f.task or "")
-    merged = []
-    for (severity, code, message, fix), tasks in groups.items():
-        named = ", ".join(tasks[:MAX_TASK_NAMES])
-        if len(tasks) > MAX_TASK_NAMES:
-            named += f", \u2026 ({len(tasks)} tasks)"
-        merged.append(lint.Finding(severity, code, named, message, fix))
-    return merged
-
-
 def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
     """The JSON payload of :data:`IR_MIME_TYPE`, version 1.
 
@@ -121,7 +107,8 @@ class PipelinePreview:
         findings = grouped_findings(self.findings)
         lines = [repr(table), *(str(finding) for finding in findings[:MAX_ROWS])]
         if len(findings) > MAX_ROWS:
-            lines.append(f"\u2026 {len(findings) - MAX_ROWS} more findings not shown (first {MAX_ROWS})")
+            hidden = plural(len(findings) - MAX_ROWS, "more finding")
+            lines.append(f"\u2026 {hidden} not shown (first {MAX_ROWS})")
         return "\n".join(lines)
 
     def html(self) -> str:
@@ -150,3 +137,17 @@ class PipelinePreview:
             " interactive graph are shown by JupyterLab / Notebook 7 with kfp-nbsecrets installed, or"
             " by <code>kfp_nbsecrets.ir.load(pipeline).to_yaml()</code>.</p></div>"
         )
+
+
+def grouped_findings(findings: list[lint.Finding]) -> list[lint.Finding]:
+    """The findings with the same problem merged into one, whose ``task`` names their tasks."""
+    groups: dict[tuple, list[str]] = {}
+    for f in findings:
+        groups.setdefault((f.severity, f.code, f.message, f.fix), []).append(f.task or "")
+    merged = []
+    for (severity, code, message, fix), tasks in groups.items():
+        named = ", ".join(tasks[:MAX_TASK_NAMES])
+        if len(tasks) > MAX_TASK_NAMES:
+            named += f", \u2026 ({len(tasks)} tasks)"
+        merged.append(lint.Finding(severity, code, named, message, fix))
+    return merged
