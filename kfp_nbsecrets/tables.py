@@ -13,9 +13,9 @@ STATUS_COLOURS = {
     "ok": "var(--jp-success-color1, #2e7d32)",
 }
 _CELL = "text-align:left;vertical-align:top;padding:2px 8px"
-# JupyterLab's rendered-HTML tables right-align cells and stripe rows in the theme; pin the alignment
+# JupyterLab's rendered-HTML tables are centred, fixed-layout and right-aligned; pin the alignment, layout
 # and the margin so the table reads the same in Lab (light and dark), Notebook 7, VS Code and nbconvert.
-_TABLE = "margin-left:0;margin-right:auto;border-collapse:collapse"
+_TABLE = "margin-left:0;margin-right:auto;border-collapse:collapse;table-layout:auto"
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
