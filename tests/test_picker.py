@@ -3,7 +3,10 @@
 import asyncio
 import base64
 import concurrent.futures
+import html
 import json
+import threading
+import time
 import uuid
 
 import ipywidgets as widgets
@@ -43,11 +46,13 @@ def memory(**extra):
     return MemorySource(secrets)
 
 
-def choose(picker, secret, keys=(), tasks=(), **env):
-    """Click the way a user would: the secret in the list, key checkboxes, env names, the tasks."""
+def choose(picker, secret, keys=None, tasks=(), **env):
+    """Click the way a user would: the secret in the list, key checkboxes (every key is ticked when the
+    secret is chosen; ``keys`` leaves only those ticked), env names, the tasks."""
     picker.secret_list.value = secret
-    for key in keys:
-        picker._key_rows[key][0].value = True
+    for key, (box, _) in picker._key_rows.items():
+        if keys is not None:
+            box.value = key in keys
     for key, name in env.items():
         picker._key_rows[key][1].value = name
     if tasks:
@@ -79,14 +84,17 @@ def walk(widget, seen=None):
 # -- suggestions ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key, env", [("password", "PASSWORD"), ("apiKey", "API_KEY"), ("tls.crt", "TLS_CRT"),
-                                      ("db-user", "DB_USER"), ("1st", "KEY_1ST"), ("...", "SECRET")])
+                                      ("db-user", "DB_USER"), ("1st", "KEY_1ST"), ("...", "SECRET"),
+                                      ("-token", "TOKEN"), ("--db--pass-", "DB_PASS"), ("_x", "X")])
 def test_suggested_env_names(key, env):
     assert suggest_env_name(key) == env
 
 
 @given(st.from_regex(r"[-._a-zA-Z0-9]{1,40}", fullmatch=True))
 def test_suggested_env_names_are_always_valid(key):
-    assert rules.env_name_problem(suggest_env_name(key)) is None
+    suggested = suggest_env_name(key)
+    assert rules.env_name_problem(suggested) is None
+    assert suggested[0].isalpha()  # never '-', '_', '.' or a digit first
 
 
 @pytest.mark.parametrize("secret, param", [("db-creds", "db_creds_secret"), ("API.Token", "api_token_secret"),
@@ -106,7 +114,7 @@ def test_lists_names_types_and_key_counts():
     assert picker.secret_list.value is None
     assert "3 of 3 secrets" in picker.list_status.value
     assert picker.value["secret"] is None and picker.message == ""
-    assert picker.tasks.layout.display == "none" and picker.attach_button.disabled
+    assert picker.tasks_step.layout.display == "none" and picker.attach_button.disabled
 
 
 def test_search_filters_and_keeps_the_choice():
@@ -166,20 +174,21 @@ def test_keys_env_names_mount_optional_param_make_the_value():
     picker = SecretPicker(source=memory())
     choose(picker, "api")
     assert {key: (box.value, env.value) for key, (box, env) in picker._key_rows.items()} == {
-        "apiKey": (False, "API_KEY"), "tls.crt": (False, "TLS_CRT")}
+        "apiKey": (True, "API_KEY"), "tls.crt": (True, "TLS_CRT")}  # every key ticked at first
     choose(picker, "api", keys=["apiKey"], apiKey="MY_API_KEY")
     assert picker.value == {"source": "memory", "namespace": None, "secret": "api", "mode": "env",
                             "keys": ["apiKey"], "env": {"apiKey": "MY_API_KEY"}, "mount_path": None,
                             "optional": False, "param": None, "tasks": []}
     picker.mode.value = "mount as files"
     assert picker.mount_path.layout.display == "" and picker._key_rows["apiKey"][0].disabled
+    assert picker._key_rows["apiKey"][1].layout.display == "none"  # mount mode hides the env var fields
     picker.optional.value = True
     picker.as_param.value = True
     assert not picker.param_name.disabled
     assert picker.value | {} == {"source": "memory", "namespace": None, "secret": "api", "mode": "mount",
                                  "keys": [], "env": {}, "mount_path": "/secrets/api", "optional": True,
                                  "param": "api_secret", "tasks": []}
-    choose(picker, "single")  # one key: ticked already; suggestions follow the secret
+    choose(picker, "single")  # ticked already; suggestions follow the secret
     assert picker._key_rows["token"][0].value
     assert picker.value["mount_path"] == "/secrets/single" and picker.value["param"] == "single_secret"
 
@@ -233,7 +242,7 @@ def test_attach_mount_optional_as_parameter():
 
 @pytest.mark.parametrize("setup, message", [
     (lambda p: None, "choose a secret first"),
-    (lambda p: choose(p, "db-creds", tasks=[LOOP_TASK]), "tick at least one key"),
+    (lambda p: choose(p, "db-creds", keys=[], tasks=[LOOP_TASK]), "tick at least one key"),
     (lambda p: choose(p, "db-creds", keys=["password"]), "choose at least one target task"),
     (lambda p: choose(p, "db-creds", keys=["password"], tasks=[LOOP_TASK], password="BAD=X"),
      "env var name 'BAD=X' would be rejected by Kubernetes"),
@@ -252,6 +261,8 @@ def test_validation_errors_show_in_the_widget_and_change_nothing(setup, message)
     before = documents(pipeline)
     picker = SecretPicker(pipeline, memory())
     setup(picker)
+    if picker.attach_button.disabled:  # a problem of the form itself: Attach is off and says why
+        assert html.escape(message) in picker.reason.value, picker.reason.value
     picker.attach_button.click()  # never raises
     assert picker.message_kind == "error" and message in picker.message, picker.message
     assert "\n" not in picker.message and "Traceback" not in picker.status.value
@@ -515,3 +526,104 @@ def test_choose_keys_ticks_exactly_those_keys_with_their_env_names():
     assert picker.value["keys"] == ["password"] and picker.value["env"] == {"password": "DB_PASSWORD"}
     with pytest.raises(ChoiceError, match=r"no key\(s\) \['nope'\]; it has \['password', 'username'\]"):
         picker.choose_keys({"nope": "X"})
+
+
+# -- the flow (issue 15) and the background fetches (issue 18) -----------------------------------------
+
+class SlowSource(MemorySource):
+    """A MemorySource whose listing waits for ``gate`` and whose listing carries no key names (as a
+    metadata-only Kubernetes listing), so the picker reads them with ``keys(name)``."""
+
+    def __init__(self, secrets, gate: threading.Event):
+        super().__init__(secrets)
+        self.gate = gate
+        self.key_reads = []
+
+    def list_secrets(self, namespace=None, *, include_system=False):
+        assert self.gate.wait(10)
+        return [sources.SecretInfo(i.name, i.namespace, i.type, ()) for i in super().list_secrets(namespace)]
+
+    def keys(self, name, namespace=None):
+        self.key_reads.append(name)
+        return super().keys(name, namespace)
+
+
+def test_listing_runs_in_the_background_with_a_progress_line_and_select_waits():
+    gate = threading.Event()
+    source = SlowSource({"db-creds": {"username": "u", "password": "p"}}, gate)
+    started = time.perf_counter()
+    picker = SecretPicker(nested(), source, background=True)
+    assert time.perf_counter() - started < 1.0  # did not wait for the listing
+    assert "listing secrets" in picker.list_status.value and picker.secret_list.disabled
+    gate.set()
+    picker.select("db-creds")  # waits for the listing, then for the key names (one keys() read)
+    assert source.key_reads == ["db-creds"]
+    assert sorted(picker._key_rows) == ["password", "username"]
+    assert all(box.value for box, _ in picker._key_rows.values())
+    assert "2 keys" in picker.secret_title.value
+
+
+def test_a_newer_request_cancels_the_older_one():
+    gate = threading.Event()
+    slow = SlowSource({"old": {"k": "v"}}, gate)
+    picker = SecretPicker(source=slow, background=True)
+    fresh = MemorySource({"new": {"k": "v"}})
+    picker._given = fresh  # the user switches to another source while the first listing hangs
+    picker.refresh()
+    picker.wait(5)
+    assert [value for _, value in picker.secret_list.options] == ["new"]
+    gate.set()
+    time.sleep(0.2)  # the old listing ends now: its result is dropped
+    assert [value for _, value in picker.secret_list.options] == ["new"]
+
+
+def test_key_names_unavailable_are_said_and_mount_still_works():
+    class NoGet(SlowSource):
+        def keys(self, name, namespace=None):
+            raise sources.SourceError("forbidden: cannot get secrets (needs the 'get' verb)")
+
+    gate = threading.Event()
+    gate.set()
+    picker = SecretPicker(nested(), NoGet({"db-creds": {"k": "v"}}, gate))
+    picker.select("db-creds")
+    assert "key names unavailable: forbidden" in picker.secret_title.value
+    picker.mode.value = "mount as files"
+    picker.tasks.value = (LOOP_TASK,)
+    assert not picker.attach_button.disabled and picker.attach(), picker.message
+
+
+def test_attach_is_off_with_a_reason_until_the_form_is_valid_and_errors_clear_on_change():
+    picker = SecretPicker(nested(), memory())
+    assert picker.attach_button.disabled and "choose a secret first" in picker.reason.value
+    choose(picker, "db-creds")
+    assert picker.attach_button.disabled and "choose at least one target task" in picker.reason.value
+    picker.tasks.value = (LOOP_TASK, "consume")
+    picker._key_rows["password"][1].value = "DB_PASSWORD"  # "consume" has DB_PASSWORD already
+    assert not picker.attach_button.disabled and picker.reason.value == ""
+    assert not picker.attach() and picker.message_kind == "error"
+    picker.tasks.value = (LOOP_TASK,)  # the form changed: the stale error goes
+    assert picker.message == "" and picker.attach(), picker.message
+
+
+def test_tasks_with_the_secret_are_marked_and_as_code_says_it_repeats_attach(monkeypatch):
+    sent = []
+    monkeypatch.setattr(picker_module, "send_insert_cell", lambda code: sent.append(code) or True)
+    picker = SecretPicker(nested(), memory(), pipeline_name="p")
+    assert "several" in picker.tasks_hint.value  # the list says it is multi-select
+    choose(picker, "db-creds", keys=["password"], tasks=[LOOP_TASK],
+           password="DB_PASS")
+    text = picker.show_code()  # from code: shown, not inserted (Run All inserts nothing)
+    assert sent == [] and text.startswith("%kfp_secret bind")
+    assert picker.attach(), picker.message
+    labels = dict((value, label) for label, value in picker.tasks.options)
+    assert labels[LOOP_TASK].endswith("\u2713 has it") and not labels["consume"].endswith("has it")
+    picker.code_button.click()
+    assert len(sent) == 1 and sent[0].startswith("# Attach already bound these to p")
+    picker.code_button.click()  # the same lines are never inserted twice
+    assert len(sent) == 1 and "not inserted again" in picker.message
+
+
+def test_one_pluralisation_style():
+    picker = SecretPicker(source=memory())
+    picker.select("single")
+    assert "1 key" in picker.secret_title.value and "key(s)" not in picker.secret_title.value

@@ -85,7 +85,9 @@ picker.tasks.value = ("extract",)
 picker.value
 
 # %% [markdown]
-# **As code** gives the lines that make the same binding (handy to keep in the notebook instead of clicks):
+# **As code** gives the lines that make the same binding (handy to keep in the notebook instead of clicks).
+# A click on the button also inserts them as a new cell below; from code, as here, `show_code()` only shows them,
+# so running this notebook again and again never adds cells:
 
 # %%
 print(picker.show_code())
@@ -141,8 +143,11 @@ kfp_nbsecrets.preview(etl)
 # %%
 %kfp_secret bindings etl
 
+# %% [markdown]
+# The temporary store is removed at the end; the picker above stays on the page (its list is then empty after a
+# Refresh).
+
 # %% tags=["cleanup"]
 import shutil
 
-picker.close()
 shutil.rmtree(workdir)
