@@ -362,7 +362,9 @@ def test_2_2_image_pull_secrets_are_sent_as_literal_names(backend):
     def pulls_from_parameter(registry: str = "regcred"):
         kubernetes.set_image_pull_secrets(consume(text="x"), [registry])
 
-    go(server, pulls)
+    registry = MemorySource({**SECRETS, "regcred": {".dockerconfigjson": "{}"}},
+                            types={"regcred": "kubernetes.io/dockerconfigjson"})
+    go(server, pulls, source=registry)
     (body,) = server.bodies("POST", "/apis/v2beta1/runs")
     (executor,) = body["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"][
         "executors"].values()

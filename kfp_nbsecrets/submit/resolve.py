@@ -57,6 +57,8 @@ def resolve_secret_names(pipeline: Any, arguments: Mapping[str, Any] | None, bac
     found: dict[tuple[str, str, int], list] = {}
     for resolved in resolve_run(model, arguments or {}):
         binding = resolved.binding
+        if binding.entry is None:  # an image pull secret: handled per entry below
+            continue
         key = (executor_of[binding.task] or "", binding.kind, binding.entry.index)
         found.setdefault(key, []).append(resolved)
     problems: list[str] = []
