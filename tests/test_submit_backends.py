@@ -370,10 +370,10 @@ def test_2_2_image_pull_secrets_are_sent_as_literal_names(backend):
         "executors"].values()
     assert executor["imagePullSecret"] == [{"secretName": "regcred"}]
     with pytest.raises(submit.VersionSkewError, match="image pull secret named by a parameter"):
-        go(server, pulls_from_parameter)
+        go(server, pulls_from_parameter, source=registry)
     server.tag_name = "unknown"  # no guard: what the 2.2 backend itself answers
     with pytest.raises(submit.RejectedError, match="secretNameParameter.*ImagePullSecret"):
-        go(server, pulls)
+        go(server, pulls, source=registry)
 
 
 def test_a_refused_health_check_leaves_the_version_unknown(backend):
