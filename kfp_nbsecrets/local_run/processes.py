@@ -32,7 +32,8 @@ MASK = "***"
 
 @dataclasses.dataclass
 class TaskExit:
-    """A task process that ended with a non-zero exit code, with its last lines of output (masked)."""
+    """A task process that ended with a non-zero exit code (and was not retried with success), with its
+    last lines of output (masked)."""
 
     task: str
     returncode: int
@@ -112,8 +113,10 @@ class TaskProcesses:
             watcher.join()
             process.stdout.close()  # type: ignore[union-attr]
             returncode = process.wait()
-        if returncode != 0 and not self.interrupted:
-            with self._lock:
+        with self._lock:
+            if returncode == 0:  # a retry that succeeded: its earlier attempts no longer matter
+                self.exits = [exit for exit in self.exits if exit.task != task]
+            elif not self.interrupted:
                 self.exits.append(TaskExit(task, returncode, list(tail)))
         return returncode
 
