@@ -71,7 +71,7 @@ class TaskProcesses:
     """The process groups of one local run (see the module doc)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by the SIGINT handler in the main thread
         self._groups: dict[int, str] = {}  # pgid (= pid of the task's process, not yet reaped) -> task
         self._current = _Current()
         self.interrupted = False
@@ -121,7 +121,8 @@ class TaskProcesses:
         return returncode
 
     def _kill_group_when_leader_exits(self, pid: int) -> None:
-        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # waits without reaping: the pgid stays ours
+        with contextlib.suppress(ChildProcessError):
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # waits without reaping: the pgid stays ours
         with self._lock:
             if pid in self._groups:
                 _kill_group(pid)
