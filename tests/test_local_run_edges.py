@@ -30,7 +30,7 @@ def linger(marker_dir: str, seconds: float) -> str:
     import subprocess
     import time
 
-    subprocess.Popen(["sleep", str(seconds)])
+    subprocess.Popen(["sleep", str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     open(os.path.join(marker_dir, "started"), "w").close()
     deadline = time.time() + seconds
     while time.time() < deadline and not os.path.exists(os.path.join(marker_dir, "release")):
