@@ -17,8 +17,8 @@ from kfp import dsl, local
 from test_local_run import CANARY_PW, CANARY_USER, _seen
 
 from kfp_nbsecrets import attach
-from kfp_nbsecrets.errors import KfpNbSecretsError
-from kfp_nbsecrets.local_run import LocalRunError, LocalRunSecretError, run_local, sandbox
+from kfp_nbsecrets.errors import ConfigurationError, KfpNbSecretsError
+from kfp_nbsecrets.local_run import LocalRunError, LocalRunSecretError, processes, run_local, sandbox
 
 env, source = test_local_run.env, test_local_run.source  # the fixtures, with their leak checks
 
@@ -340,3 +340,36 @@ def test_a_failing_task_names_its_cause_without_values(env, source, capfd):
     out, err = capfd.readouterr()
     _seen.extend((out, err))  # still checked for canaries by the env fixture
     assert "the password is" in out  # the task's own output is shown, with the value masked
+
+
+def test_raise_on_error_false_logs_the_cause(env, source, caplog):
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=env["root"], raise_on_error=False)
+
+    @dsl.pipeline(name="fails-quietly")
+    def pipe():
+        task = fail_loudly(reason="quietly")
+        attach.use_secret_as_env(task, "db", {"password": "DB_PASSWORD"})
+
+    assert run_local(pipe, source=source) == {}
+    assert "task 'fail-loudly' failed (exit code 1): ValueError: cannot go on: quietly" in caplog.text
+
+
+def test_a_runner_that_is_not_one_changes_nothing(env, source):
+    from kfp.local import config
+
+    before = config.LocalExecutionConfig.instance
+
+    @dsl.pipeline(name="bad-runner")
+    def pipe():
+        make_name(name="x")
+
+    with pytest.raises(ConfigurationError, match="runner must be a kfp.local.SubprocessRunner or Docker"):
+        run_local(pipe, source=source, runner="docker")
+    assert config.LocalExecutionConfig.instance is before
+    assert not [name for name in os.listdir(env["tmp"]) if name.startswith("kfp-workspace-")]
+
+
+def test_masks_cover_each_line_of_a_value_and_skip_short_values():
+    assert processes.masks(["pw", "line-one\nline-two", "token-1"]) == (
+        "line-one\nline-two", "line-one", "line-two", "token-1")
+    assert processes.TaskExit("t", 2, ["", "  "]).cause == "no output, exit code 2"

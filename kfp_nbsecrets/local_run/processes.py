@@ -51,7 +51,7 @@ def masks(values: Iterable[str]) -> tuple[str, ...]:
     found = set()
     for value in values:
         found.update(text for text in (value, *value.splitlines()) if len(text.strip()) >= MIN_MASKED_LENGTH)
-    return tuple(sorted(found, key=len, reverse=True))
+    return tuple(sorted(found, key=lambda text: (-len(text), text)))
 
 
 def _masked(line: str, texts: tuple[str, ...]) -> str:
@@ -89,6 +89,8 @@ class TaskProcesses:
     def run_local_subprocess(self, full_command: list[str], env_vars: dict[str, str] | None = None) -> int:
         """Drop-in for kfp.local's function of that name: runs one task, returns its exit code."""
         task, texts = self._current.task, self._current.masks
+        if self.interrupted:  # e.g. a venv was still being built when the interrupt came
+            return -signal.SIGKILL
         env = {**os.environ, **env_vars} if env_vars else None  # as kfp.local does
         process = subprocess.Popen(full_command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    bufsize=1, env=env, start_new_session=True)
