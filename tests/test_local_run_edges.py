@@ -373,3 +373,22 @@ def test_masks_cover_each_line_of_a_value_and_skip_short_values():
     assert processes.masks(["pw", "line-one\nline-two", "token-1"]) == (
         "line-one\nline-two", "line-one", "line-two", "token-1")
     assert processes.TaskExit("t", 2, ["", "  "]).cause == "no output, exit code 2"
+
+
+def test_a_private_root_that_is_not_private_is_refused(env, source, capfd):
+    root = sandbox.private_root()
+    os.mkdir(root, 0o755)  # e.g. made by someone else: secret files must not go there
+    try:
+
+        @dsl.pipeline(name="open-root")
+        def pipe():
+            task = make_name(name="x")
+            attach.use_secret_as_volume(task, "db", "/secrets/db")
+
+        with pytest.raises(LocalRunSecretError) as info:
+            env["run"](pipe, None, source)
+        assert str(info.value) == (f"task 'make-name': cannot write its secret files to {root!r}: not a"
+                                   f" directory private to this user (0700); set TMPDIR to another directory")
+        assert os.listdir(root) == []
+    finally:
+        os.rmdir(root)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import errno
 import inspect
 import logging
 import os
@@ -239,10 +240,11 @@ def _writing(task: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         raise _Fail(LocalRunSecretError(
             f"task {task!r}: cannot write its secret files to {sandbox.private_root()!r}:"
-            f" {exc.strerror or exc}; free space there or set TMPDIR to another directory",
-            task=task)) from None
+            f" {exc.strerror or exc}; {'free space there or ' if full else ''}set TMPDIR to another"
+            f" directory", task=task)) from None
 
 
 def _remove(prepared: _Prepared) -> None:
