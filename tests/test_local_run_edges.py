@@ -392,3 +392,33 @@ def test_a_private_root_that_is_not_private_is_refused(env, source, capfd):
         assert os.listdir(root) == []
     finally:
         os.rmdir(root)
+
+
+def test_magic_local_run_without_local_init_names_the_failing_task_and_cause(ip, env, source, tmp_path,
+                                                                              monkeypatch):
+    """``%kfp_secret run P --local`` with kfp.local never initialised: offline runner, one-line cause."""
+    from IPython.core.error import UsageError
+    from kfp.local import config
+    from magic_shell import kfp_secret
+
+    from kfp_nbsecrets import sources
+
+    monkeypatch.setattr(config.LocalExecutionConfig, "instance", None)
+    monkeypatch.chdir(tmp_path)
+
+    @dsl.pipeline(name="fails-in-magic")
+    def pipe():
+        made = make_name(name="db")
+        task = fail_loudly(reason="from the magic").after(made)
+        attach.use_secret_as_env(task, made.output, {"password": "DB_PASSWORD"})
+
+    ip.user_ns["fails"] = pipe
+    sources.configure(source=source)
+    try:
+        with pytest.raises(UsageError) as info:
+            kfp_secret(ip, "run fails --local")
+    finally:
+        sources.reset_configuration()
+    assert str(info.value) == ("task 'fail-loudly' failed (exit code 1): ValueError: cannot go on: from the"
+                               " magic")
+    assert config.LocalExecutionConfig.instance is None
