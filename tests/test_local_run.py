@@ -115,7 +115,7 @@ def env(tmp_path, monkeypatch, caplog, capfd):
             texts.append(handle.read().decode("utf-8", "replace"))
     for canary in CANARIES:
         assert not any(canary in text for text in texts), f"canary {canary} leaked"
-    assert not [name for name in os.listdir(tmp) if name.startswith(hook.TEMP_PREFIX)]
+    assert not [name for name in os.listdir(tmp) if name.startswith(sandbox.TEMP_PREFIX)]
     assert _environ() == environ_before
     assert os.path.exists("/secrets") == secrets_dir_before, "a mount path was created on the host"
 
@@ -364,13 +364,16 @@ def test_interrupt_removes_the_temp_dir(env, source, monkeypatch):
     from kfp.local import subprocess_task_handler
     from kfp.local.orchestrator import task_executor
 
-    original = task_executor.execute_single_task
+    from kfp_nbsecrets.local_run.processes import TaskProcesses
+
+    original = task_executor.execute_single_task, subprocess_task_handler.run_local_subprocess
     seen = {}
 
-    def interrupted(full_command, env_vars=None):
-        dirs = [d for d in os.listdir(env["tmp"]) if d.startswith(hook.TEMP_PREFIX)]
-        path = os.path.join(env["tmp"], dirs[0])
-        seen["dir_mode"] = stat.S_IMODE(os.stat(path).st_mode)
+    def interrupted(self, full_command, env_vars=None):
+        root = sandbox.private_root()
+        (name,) = os.listdir(root)
+        path = os.path.join(root, name)
+        seen["dir_mode"] = stat.S_IMODE(os.stat(path).st_mode), stat.S_IMODE(os.stat(root).st_mode)
         volume = os.path.join(path, "volume-0")
         seen["file_modes"] = {stat.S_IMODE(os.stat(os.path.join(volume, name)).st_mode)
                               for name in os.listdir(volume)}
@@ -378,7 +381,7 @@ def test_interrupt_removes_the_temp_dir(env, source, monkeypatch):
         seen["argv_clean"] = not any(c in " ".join(full_command) for c in CANARIES)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(subprocess_task_handler, "run_local_subprocess", interrupted)
+    monkeypatch.setattr(TaskProcesses, "run_local_subprocess", interrupted)
 
     @dsl.pipeline(name="interrupt")
     def pipe():
@@ -388,8 +391,9 @@ def test_interrupt_removes_the_temp_dir(env, source, monkeypatch):
 
     with pytest.raises(KeyboardInterrupt):
         env["run"](pipe, None, source)
-    assert seen == {"dir_mode": 0o700, "file_modes": {0o600}, "env": ["DB_PASSWORD"], "argv_clean": True}
-    assert task_executor.execute_single_task is original
+    assert seen == {"dir_mode": (0o700, 0o700), "file_modes": {0o600}, "env": ["DB_PASSWORD"],
+                    "argv_clean": True}
+    assert (task_executor.execute_single_task, subprocess_task_handler.run_local_subprocess) == original
 
 
 def test_real_sigint_during_a_task(env, source):
@@ -404,7 +408,7 @@ def test_real_sigint_during_a_task(env, source):
 
     def interrupt_when_started():
         for _ in range(200):
-            if any(d.startswith(hook.TEMP_PREFIX) for d in os.listdir(env["tmp"])):
+            if any(d.startswith(sandbox.TEMP_PREFIX) for d in os.listdir(env["tmp"])):
                 break
             threading.Event().wait(0.02)
         threading.Event().wait(0.3)

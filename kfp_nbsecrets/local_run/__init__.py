@@ -30,50 +30,78 @@ function with a *copy* of the task's executor spec:
 
 Local caching is turned off for tasks that receive secrets (the cache key would hash the env).
 The temp dir is removed when the task ends, also on failure and on KeyboardInterrupt.
+
+Every task process runs in its own process group, killed when the task ends, on SIGINT and when
+the run ends in any way (:mod:`kfp_nbsecrets.local_run.processes`). A failing task's error names
+the task and the last line it printed, with the values it received masked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from kfp_nbsecrets.errors import ConfigurationError, one_line
+from kfp_nbsecrets.local_run import hook
 from kfp_nbsecrets.local_run.hook import LocalRunError, LocalRunSecretError, inject_secrets
 from kfp_nbsecrets.sources import SecretSource
 
 logger = logging.getLogger(__name__)
 
+_VENV_HINT = ("; this runner builds a venv and pip-installs the task's packages, which needs network:"
+              " run_local(..., runner=kfp.local.SubprocessRunner(use_venv=False)) uses the kernel's"
+              " environment")
+
+
+def default_runner() -> Any:
+    """The runner when kfp.local is not initialised: a subprocess in the kernel's own environment.
+
+    kfp.local's own default (``SubprocessRunner()``) builds a venv per task and pip-installs kfp
+    into it, which fails without network after many seconds.
+    """
+    from kfp import local
+
+    return local.SubprocessRunner(use_venv=False)
+
 
 @contextlib.contextmanager
-def _local_config(runner: Any, pipeline_root: str | None) -> Iterator[None]:
-    """kfp.local initialised with ``runner`` / ``pipeline_root``; the previous config is restored."""
+def _local_config(runner: Any, pipeline_root: str | None) -> Iterator[Any]:
+    """kfp.local initialised with ``runner`` / ``pipeline_root`` (yields the runner in use); the
+    previous config is restored and the workspace made for this run removed."""
     from kfp import local
     from kfp.local import cache, config
 
     previous = config.LocalExecutionConfig.instance
     if previous is not None and runner is None and pipeline_root is None:
-        yield
+        yield previous.runner
         return
+    if runner is None:
+        runner = previous.runner if previous is not None else default_runner()
+    if not isinstance(runner, (local.SubprocessRunner, local.DockerRunner)):
+        raise ConfigurationError(f"runner must be a kfp.local.SubprocessRunner or DockerRunner, got"
+                                 f" {type(runner).__name__}")
     kwargs: dict[str, Any] = {}
     if previous is not None:
         kwargs = {"raise_on_error": previous.raise_on_error,
                   "enable_caching": getattr(previous, "enable_caching", False),
                   "cache_root": getattr(previous, "cache_root", None)}
-    local.init(
-        runner=runner if runner is not None else (previous.runner if previous else local.SubprocessRunner()),
-        pipeline_root=pipeline_root if pipeline_root is not None else (
-            previous.pipeline_root if previous else "./local_outputs"),
-        **kwargs,
-    )
     try:
-        yield
+        workspace = tempfile.mkdtemp(prefix="kfp-workspace-")
+    except OSError as exc:
+        raise LocalRunError(f"cannot create kfp.local's workspace in {tempfile.gettempdir()!r}:"
+                            f" {exc.strerror or exc}; free space there or set TMPDIR") from None
+    try:
+        local.init(runner=runner, workspace_root=workspace,
+                   pipeline_root=pipeline_root if pipeline_root is not None else (
+                       previous.pipeline_root if previous is not None else "./local_outputs"),
+                   **kwargs)
+        yield runner
     finally:
-        current = config.LocalExecutionConfig.instance
-        if current is not None and current.workspace_root and os.path.isdir(current.workspace_root):
-            shutil.rmtree(current.workspace_root, ignore_errors=True)
+        shutil.rmtree(workspace, ignore_errors=True)
         config.LocalExecutionConfig.instance = previous
         cache.reset_local_cache_singleton()
 
@@ -90,25 +118,38 @@ def run_local(
     ``source``: where values come from (default: the configured source, see
     :func:`kfp_nbsecrets.sources.get_source`). ``runner`` / ``pipeline_root``: as for
     ``kfp.local.init`` (used for this run only); without them the current ``kfp.local`` config is
-    used, or ``SubprocessRunner()`` and ``./local_outputs`` when kfp.local is not initialised.
+    used, or :func:`default_runner` and ``./local_outputs`` when kfp.local is not initialised.
 
-    Raises LocalRunSecretError when a secret binding cannot be honoured (the task does not start;
-    with ``raise_on_error=False`` in kfp.local the error is logged and ``{}`` is returned), and
-    RuntimeError for ordinary task failures, as ``kfp.local`` does.
+    Raises LocalRunSecretError when a secret binding cannot be honoured (the task does not start),
+    LocalRunError when a task fails (naming the task and its last line of output) or another run
+    is in progress. With ``raise_on_error=False`` in kfp.local the error is logged and ``{}`` is
+    returned. Every process of the run is killed when it ends, also on KeyboardInterrupt.
     """
     arguments = dict(arguments or {})
-    with _local_config(runner, pipeline_root), inject_secrets(pipeline, source) as run:
-        try:
-            task = pipeline(**arguments)
-        except RuntimeError as exc:
-            if run.failures:
-                raise run.failures[0] from exc
-            raise
-        if run.failures:
-            logger.error("local run of %r failed: %s", getattr(pipeline, "name", "pipeline"),
-                         run.failures[0])
-            return {}
+    with hook.exclusive():  # before anything changes kfp.local's global config
+        run = hook.new_injection(pipeline, source)
+        with _local_config(runner, pipeline_root) as used_runner, hook.patched(run):
+            try:
+                task = pipeline(**arguments)
+            except RuntimeError as exc:
+                raise _failure(pipeline, run, used_runner, exc) from exc
+            if run.failures or run.processes.exits:
+                logger.error("%s", _failure(pipeline, run, used_runner, None))
+                return {}
     return dict(task.outputs or {}) if hasattr(task, "outputs") else {}
 
 
-__all__ = ["LocalRunError", "LocalRunSecretError", "inject_secrets", "run_local"]
+def _failure(pipeline: Any, run: Any, runner: Any, exc: RuntimeError | None) -> LocalRunError:
+    """The error that says why the run failed: a secret failure, else the first failing task's cause."""
+    if run.failures:
+        return run.failures[0]
+    if run.processes.exits:
+        first = run.processes.exits[0]
+        hint = _VENV_HINT if getattr(runner, "use_venv", False) else ""
+        return LocalRunError(f"task {first.task!r} failed (exit code {first.returncode}):"
+                             f" {first.cause}{hint}")
+    name = getattr(pipeline, "name", "pipeline")
+    return LocalRunError(f"local run of {name!r} failed: {one_line(exc) if exc else 'unknown cause'}")
+
+
+__all__ = ["LocalRunError", "LocalRunSecretError", "default_runner", "inject_secrets", "run_local"]

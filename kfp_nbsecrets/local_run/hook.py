@@ -6,11 +6,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import errno
 import inspect
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
@@ -20,6 +19,7 @@ from kfp_nbsecrets import entries, refs, rules
 from kfp_nbsecrets.entries import SecretEntry
 from kfp_nbsecrets.errors import KfpNbSecretsError, NotAPipelineError
 from kfp_nbsecrets.local_run import sandbox
+from kfp_nbsecrets.local_run.processes import TaskProcesses
 from kfp_nbsecrets.sources import (
     MissingKeysError,
     SecretNotFound,
@@ -30,7 +30,7 @@ from kfp_nbsecrets.sources import (
 
 logger = logging.getLogger(__name__)
 
-TEMP_PREFIX = "kfp-nbsecrets-"
+TEMP_PREFIX = sandbox.TEMP_PREFIX  # name prefix of the private root in TMPDIR (see sandbox)
 
 
 class LocalRunError(KfpNbSecretsError, RuntimeError):
@@ -40,7 +40,8 @@ class LocalRunError(KfpNbSecretsError, RuntimeError):
 class LocalRunSecretError(LocalRunError):
     """A secret binding of a local run could not be honoured; the task did not start.
 
-    The message is one line and names the task, the secret and the key, never a value.
+    The message is one line and names the task, the secret and the key (or the directory that
+    could not take the secret files), never a value.
     """
 
     def __init__(self, message: str, *, task: str = "", secret: str | None = None,
@@ -58,6 +59,7 @@ class _Prepared:
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     volumes: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     tempdir: str | None = None
+    texts: list[str] = dataclasses.field(default_factory=list)  # every value as text, to mask in output
 
     def __repr__(self) -> str:  # never show values
         return f"<_Prepared env={sorted(self.env)} volumes={[p for _, p in self.volumes]}>"
@@ -96,7 +98,7 @@ class _Injection:
         self._source_spec = source
         self._source: SecretSource | None = source if isinstance(source, SecretSource) else None
         self.failures: list[LocalRunSecretError] = []
-        self.tempdirs_seen: list[str] = []
+        self.processes = TaskProcesses()
         self._lock = threading.Lock()
 
     @property
@@ -110,10 +112,6 @@ class _Injection:
     def fail(self, error: LocalRunSecretError) -> None:
         with self._lock:
             self.failures.append(error)
-
-    def note_tempdir(self, path: str) -> None:
-        with self._lock:
-            self.tempdirs_seen.append(path)
 
     # resolution, exactly as the driver: in the task's parent-DAG scope, at task start
     def resolve_name(self, task: str, binding: SecretEntry, io_store: Any) -> str | None:
@@ -206,6 +204,7 @@ class _Injection:
                     f" byte) and cannot be env var {env!r}; mount the secret as a volume instead",
                     task=task, secret=name, key=key))
             prepared.env[env] = text
+            prepared.texts.append(text)
 
     def _prepare_volume(self, task: str, name: str, binding: SecretEntry, prepared: _Prepared) -> None:
         path = binding.mount_path
@@ -222,45 +221,63 @@ class _Injection:
             if problem := rules.secret_key_problem(key):
                 raise _Fail(LocalRunSecretError(f"task {task!r}: secret {name!r}: {problem}",
                                                 task=task, secret=name, key=key))
-        if prepared.tempdir is None:
-            prepared.tempdir = tempfile.mkdtemp(prefix=TEMP_PREFIX)  # mode 0700
-            self.note_tempdir(prepared.tempdir)
-        directory = os.path.join(prepared.tempdir, f"volume-{len(prepared.volumes)}")
-        os.mkdir(directory, 0o700)
-        for key, value in values.items():
-            fd = os.open(os.path.join(directory, key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(value)
+        prepared.texts.extend(value.decode("utf-8", "replace") for value in values.values())
+        with _writing(task):
+            if prepared.tempdir is None:
+                prepared.tempdir = sandbox.make_private_dir()
+            directory = os.path.join(prepared.tempdir, f"volume-{len(prepared.volumes)}")
+            os.mkdir(directory, 0o700)
+            for key, value in values.items():
+                fd = os.open(os.path.join(directory, key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(value)
         prepared.volumes.append((directory, path))
+
+
+@contextlib.contextmanager
+def _writing(task: str) -> Iterator[None]:
+    """An OSError while writing a task's secret files (a full TMPDIR...) fails the task, naming both."""
+    try:
+        yield
+    except OSError as exc:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise _Fail(LocalRunSecretError(
+            f"task {task!r}: cannot write its secret files to {sandbox.private_root()!r}:"
+            f" {exc.strerror or exc}; {'free space there or ' if full else ''}set TMPDIR to another"
+            f" directory", task=task)) from None
 
 
 def _remove(prepared: _Prepared) -> None:
     if prepared.tempdir is not None:
-        shutil.rmtree(prepared.tempdir, ignore_errors=True)
+        sandbox.remove_private_dir(prepared.tempdir)
         prepared.tempdir = None
     prepared.env.clear()
+    prepared.texts.clear()
 
 
 def _patched_call(run: _Injection, original: Any, signature: inspect.Signature, args: tuple,
                   kwargs: dict) -> Any:
-    bound = signature.bind(*args, **kwargs)
-    params = bound.arguments
-    task_spec = params["task_spec"]
-    component = params["components"][task_spec.component_ref.name]
-    label = component.executor_label
-    if label not in run.entries:
-        return original(*args, **kwargs)
-
     from kfp.local import config, status
 
+    bound = signature.bind(*args, **kwargs)
+    params = bound.arguments
     task = params["task_name"]
+    if run.processes.interrupted:  # the run was interrupted: start nothing more
+        return {}, status.Status.FAILURE
+    task_spec = params["task_spec"]
+    label = params["components"][task_spec.component_ref.name].executor_label
+    if label not in run.entries:
+        with run.processes.task(task):
+            return original(*args, **kwargs)
+
     runner = params["runner"]
+    executors = dict(params["executors"])
+    executor = copy.deepcopy(executors[label])
     prepared = _Prepared()
     try:
         try:
             prepared = run.prepare(task, label, params["io_store"])
-            sandboxed = bool(prepared.volumes) and isinstance(runner, config.SubprocessRunner)
-            if sandboxed:
+            if prepared.volumes and isinstance(runner, config.SubprocessRunner):
                 problem = sandbox.sandbox_problem()
                 if problem is None:
                     try:
@@ -271,23 +288,22 @@ def _patched_call(run: _Injection, original: Any, signature: inspect.Signature, 
                     raise _Fail(LocalRunSecretError(
                         f"task {task!r}: cannot mount secret volume(s) at"
                         f" {[path for _, path in prepared.volumes]}: {problem}", task=task))
+                with _writing(task):
+                    sandbox.wrap_command(executor, prepared.tempdir, options)
+            elif prepared.volumes:
+                runner = sandbox.docker_runner_with_mounts(runner, prepared.volumes)
         except _Fail as failure:
             run.fail(failure.error)
             logger.error("%s", failure.error)
             return {}, status.Status.FAILURE
-        executors = dict(params["executors"])
-        executor = copy.deepcopy(executors[label])
         for env, text in prepared.env.items():
             executor.container.env.add(name=env, value=text)
         new_task_spec = copy.deepcopy(task_spec)
         new_task_spec.caching_options.enable_cache = False
-        if sandboxed:
-            sandbox.wrap_command(executor, prepared.tempdir, options)
-        elif prepared.volumes:
-            runner = sandbox.docker_runner_with_mounts(runner, prepared.volumes)
         executors[label] = executor
         params.update(executors=executors, task_spec=new_task_spec, runner=runner)
-        return original(*bound.args, **bound.kwargs)
+        with run.processes.task(task, prepared.texts):
+            return original(*bound.args, **bound.kwargs)
     finally:
         _remove(prepared)
 
@@ -304,26 +320,36 @@ def _platform_spec_of(pipeline: Any) -> Any:
     return pipeline.platform_spec
 
 
-_patch_lock = threading.Lock()
+_run_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def inject_secrets(pipeline: Any, source: str | SecretSource | None = None) -> Iterator[_Injection]:
-    """While active, ``kfp.local`` runs of ``pipeline`` receive its secrets (see the module doc).
+def exclusive() -> Iterator[None]:
+    """One local run with secrets at a time in this process; a concurrent one raises LocalRunError."""
+    if not _run_lock.acquire(blocking=False):
+        raise LocalRunError("another local run with secrets is in progress in this process;"
+                            " run one at a time")
+    try:
+        yield
+    finally:
+        _run_lock.release()
 
-    Patches ``kfp.local.orchestrator.task_executor.execute_single_task`` and restores it on exit.
-    Only one run at a time: a second, concurrent ``inject_secrets`` raises RuntimeError.
-    """
-    from kfp.local.orchestrator import task_executor
 
+def new_injection(pipeline: Any, source: str | SecretSource | None, stacklevel: int = 2) -> _Injection:
+    """The injection state for ``pipeline``; warns about the Kubernetes settings kfp.local ignores."""
     platform_spec = _platform_spec_of(pipeline)
     if ignored := ignored_settings(platform_spec):
         listed = "; ".join(f"{label}: {', '.join(fields)}" for label, fields in sorted(ignored.items()))
         warnings.warn(f"kfp.local ignores these Kubernetes settings, so the local run goes without them:"
-                      f" {listed}", stacklevel=3)
-    run = _Injection(entries_by_executor(platform_spec), source)
-    if not _patch_lock.acquire(blocking=False):
-        raise LocalRunError("another local run with secrets is in progress; run one at a time")
+                      f" {listed}", stacklevel=stacklevel + 1)
+    return _Injection(entries_by_executor(platform_spec), source)
+
+
+@contextlib.contextmanager
+def patched(run: _Injection) -> Iterator[_Injection]:
+    """kfp.local's task start goes through ``run`` (secrets, process groups); restored on exit."""
+    from kfp.local.orchestrator import task_executor
+
     original = task_executor.execute_single_task
     signature = inspect.signature(original)
 
@@ -333,7 +359,22 @@ def inject_secrets(pipeline: Any, source: str | SecretSource | None = None) -> I
     execute_single_task.__wrapped__ = original  # type: ignore[attr-defined]
     task_executor.execute_single_task = execute_single_task
     try:
-        yield run
+        with run.processes.patched():
+            yield run
     finally:
         task_executor.execute_single_task = original
-        _patch_lock.release()
+
+
+@contextlib.contextmanager
+def inject_secrets(pipeline: Any, source: str | SecretSource | None = None) -> Iterator[_Injection]:
+    """While active, ``kfp.local`` runs of ``pipeline`` receive its secrets (see the module doc).
+
+    Patches ``kfp.local.orchestrator.task_executor.execute_single_task`` and
+    ``kfp.local.subprocess_task_handler.run_local_subprocess`` and restores them on exit; every
+    task process still running then is killed. Only one run at a time: a second, concurrent
+    ``inject_secrets`` or ``run_local`` raises LocalRunError.
+    """
+    with exclusive():
+        run = new_injection(pipeline, source, stacklevel=3)
+        with patched(run):
+            yield run

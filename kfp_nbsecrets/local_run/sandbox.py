@@ -1,15 +1,23 @@
-"""The private mount namespace (bubblewrap) that shows secret files to a SubprocessRunner task only.
+"""The private dirs of secret files, and the private mount namespace (bubblewrap) that shows them to
+one SubprocessRunner task only.
 
-With the DockerRunner the private dir is bind-mounted into the container instead
+Every private dir lives under one per-user root, ``$TMPDIR/kfp-nbsecrets-<uid>`` (0700), and every
+sandbox mounts an empty tmpfs over that root: a task sees its own files at its mount paths and no
+private dir at all, neither its own nor those of concurrent runs (which have the same uid). With the
+DockerRunner the private dir is bind-mounted into the container instead
 (:func:`docker_runner_with_mounts`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import errno
 import os
 import shutil
+import stat
 import subprocess
+import tempfile
 import threading
 from typing import Any
 
@@ -52,6 +60,42 @@ def _probe_sandbox() -> str | None:
     return None
 
 
+TEMP_PREFIX = "kfp-nbsecrets-"
+_OTHER_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")  # where runs with another TMPDIR keep theirs
+
+
+def private_root(temp_dir: str | None = None) -> str:
+    """The per-user parent of all private dirs in ``temp_dir`` (default: the current TMPDIR)."""
+    return os.path.join(temp_dir or tempfile.gettempdir(), f"{TEMP_PREFIX}{os.getuid()}")
+
+
+def make_private_dir() -> str:
+    """A new private dir (0700) under :func:`private_root`; raises OSError naming the path."""
+    root = private_root()
+    for _ in range(5):  # a concurrent run may remove the root when it empties it
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(root, 0o700)
+        info = os.lstat(root)
+        private = stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700
+        if not private or info.st_uid != os.getuid():
+            raise OSError(errno.EPERM, "not a directory private to this user (0700)", root)
+        with contextlib.suppress(FileNotFoundError):
+            return tempfile.mkdtemp(prefix="task-", dir=root)
+    raise OSError(errno.ENOENT, "removed again and again while in use", root)
+
+
+def remove_private_dir(path: str) -> None:
+    """Remove a private dir, and the per-user root once no run uses it."""
+    shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):  # not empty: another run uses it
+        os.rmdir(os.path.dirname(path))
+
+
+def _hidden_roots() -> list[str]:
+    roots = {os.path.realpath(private_root(directory)) for directory in (None, *_OTHER_TEMP_DIRS)}
+    return sorted(root for root in roots if os.path.isdir(root))
+
+
 def real_target(mount_path: str) -> str:
     return os.path.realpath(rules.normalize_mount_path(mount_path))
 
@@ -61,7 +105,8 @@ def bwrap_arguments(mounts: list[tuple[str, str]], cwd: str) -> list[str]:
 
     The new root is a tmpfs; every directory on the way to a mount path is a tmpfs directory
     whose entries are bind mounts of the host's, so a missing mount path is created in the
-    sandbox only, never on the host, and everything else stays where the task expects it.
+    sandbox only, never on the host, and everything else stays where the task expects it, except
+    the private roots of this user, each covered by an empty tmpfs.
     """
     targets = {real_target(path): source for source, path in mounts}
     mirrored = {"/"}
@@ -89,6 +134,9 @@ def bwrap_arguments(mounts: list[tuple[str, str]], cwd: str) -> list[str]:
                 args += ["--symlink", os.readlink(entry.path), entry.path]
             else:
                 args += ["--dev-bind", entry.path, entry.path]
+    for root in _hidden_roots():  # no private dir is visible inside, only the mounts below
+        if root not in mirrored and root not in targets:
+            args += ["--tmpfs", root]
     for target in sorted(targets, key=lambda path: (path.count("/"), path)):
         args += ["--ro-bind", targets[target], target]
     if os.path.isdir(cwd):
