@@ -97,7 +97,7 @@ def large_vs_small() -> dict[str, float]:
     small, large = generated_ir(1000), generated_ir(10_000)
     results = {}
     for what, action in (
-        ("inspect", lambda source: ir.inspect(source)),
+        ("inspect", lambda source: ir.read_pipeline(source)),
         ("bind", lambda source: bind(source, "work-7", "other-creds", mount_path="/other")),
     ):
         small_time = best_of(3, lambda action=action: action(small))

@@ -1,6 +1,7 @@
 """Run every benchmark under bench/ and print one table of their figures against their goals.
 
-Each ``bench_*.py`` runs in its own interpreter (so imports and caches do not leak between them);
+Each ``bench_*.py`` (load, ir, sources, local, picker, preview_size, renderer...) runs in its own
+interpreter (so imports and caches do not leak between them);
 its full output goes to ``out/bench.log``; every line it prints that names a goal becomes a row.
 Usage: ``.venv/bin/python bench/run_all.py [NAME ...]`` (names like ``load`` or ``ir``).
 """

@@ -8,23 +8,20 @@ component and executor when it shares them, and changes nothing when it raises.
 from __future__ import annotations
 
 import copy
-import difflib
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from kfp_nbsecrets import ir, lint, refs, rules
+from kfp_nbsecrets import entries, ir, refs, rules, validate
 from kfp_nbsecrets.errors import (
     ChannelError,
-    InvalidEnvError,
-    InvalidMountError,
     InvalidSecretNameError,
     NotATaskError,
     SecretBindingError,
     TemplateError,
+    did_you_mean,
+    quote,
 )
-
-_KIND_KEYS = {"env": "secretAsEnv", "volume": "secretAsVolume"}
 
 
 def bind(
@@ -66,17 +63,13 @@ def unbind(pipeline: Any, task: Any, secret: str | None = None) -> Any:
     if secret is not None and not doomed:
         bound = ", ".join(sorted({str(b.reference) for b in target.secret_bindings()})) or "none"
         raise SecretBindingError(
-            f"task {target.path!r} has no secret {secret!r} bound (bound: {bound}); pass one of those")
+            f"task {quote(target.path)} has no secret {quote(secret)} bound (bound: {bound}); pass one"
+            f" of those")
     if doomed:
         _, _, label = _own_path(compiled, target.path)
         executors = compiled.kubernetes_executors()
-        config = executors[label]
-        for binding in sorted(doomed, key=lambda b: b.index, reverse=True):
-            entries = config[_KIND_KEYS[binding.kind]]
-            del entries[binding.index]
-            if not entries:
-                del config[_KIND_KEYS[binding.kind]]
-        if not config:
+        entries.remove(executors[label], [binding.entry for binding in doomed])
+        if not executors[label]:
             del executors[label]
     return _result(pipeline, compiled, None)
 
@@ -92,16 +85,18 @@ def locate(model: ir.PipelineModel, task: Any) -> ir.Task:
     except KeyError:
         matches = [t for t in model.tasks if t.name == key]
         if not matches:
-            close = difflib.get_close_matches(key, [t.path for t in model.tasks], n=3)
-            hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "see kfp_nbsecrets.inspect"
-            raise NotATaskError(f"pipeline {model.name!r} has no task {key!r}; {hint}") from None
+            hint = did_you_mean(key, [t.path for t in model.tasks])
+            raise NotATaskError(f"pipeline {quote(model.name)} has no task {quote(key)}{hint}; give a task"
+                                f" path or a unique task name (%kfp_secret bindings or ir.read_pipeline"
+                                f" list them)") from None
         if len(matches) > 1:
             paths = " or ".join(repr(t.path) for t in matches)
-            raise NotATaskError(f"task name {key!r} is used more than once; give its path, {paths}") from None
+            raise NotATaskError(f"task name {quote(key)} is used more than once; give its path,"
+                                f" {paths}") from None
         found = matches[0]
     if not found.is_container:
         raise NotATaskError(
-            f"task {found.path!r} is a {found.kind} task; secrets can only be bound to container tasks,"
+            f"task {quote(found.path)} is a {found.kind} task; secrets can only be bound to container tasks,"
             f" so bind them to a task inside it")
     return found
 
@@ -110,11 +105,10 @@ def _bind(compiled, task, secret, env, mount_path, optional, param, default, kee
     """Bind on ``compiled`` (a private copy); returns the (name, default) of an added parameter."""
     target = locate(ir.build_model(compiled), task)
     kind = _checked_kind(env, mount_path)
-    if not isinstance(optional, bool):
-        raise SecretBindingError(f"optional must be True or False, got {optional!r}")
-    mapping = rules.checked_env_mapping(env, "env") if kind == "env" else None
-    if kind == "volume" and (problem := rules.mount_path_problem(mount_path)):
-        raise InvalidMountError(problem)
+    validate.optional_flag(optional)
+    mapping = validate.env_mapping(env, "env") if kind == entries.ENV else None
+    if kind == entries.VOLUME:
+        validate.mount_path(mount_path)
     added = None
     if param is not None:
         added = _add_parameter(compiled, param, default if default is not None else secret, kind == "volume")
@@ -124,14 +118,14 @@ def _bind(compiled, task, secret, env, mount_path, optional, param, default, kee
     chain, leaf, label = _own_path(compiled, target.path)
     name_entry = _thread(compiled, chain, leaf, target, reference, root_only=param is not None)
     config = compiled.kubernetes_executors().setdefault(label, {})
-    entry = _entry(name_entry, mapping, mount_path, optional)
-    if entry in config.get(_KIND_KEYS[kind], []):
+    entry = entries.build(kind, name_entry, env=mapping, mount_path=mount_path, optional=optional)
+    if entries.contains(config, kind, entry):
         return added
-    if kind == "env":
-        _check_env_free(compiled, label, config, mapping, target.path)
-    else:
-        _check_mount_free(config, mount_path, name_entry, target.path)
-    config.setdefault(_KIND_KEYS[kind], []).append(entry)
+    before = copy.deepcopy(config)
+    entries.append(config, kind, entry)
+    container_env = [item.get("name", "") for item in
+                     compiled.executor_spec(label).get("container", {}).get("env", [])]
+    validate.added(before, config, container_env, target.path)
     if "runtimeValue" not in name_entry and not keep_cache:
         leaf.setdefault("cachingOptions", {}).pop("enableCache", None)
     return added
@@ -141,33 +135,26 @@ def _checked_kind(env: object, mount_path: object) -> str:
     if (env is None) == (mount_path is None):
         raise SecretBindingError(
             "give exactly one of env (a dict of secret key to env var) or mount_path (a directory)")
-    return "env" if env is not None else "volume"
+    return entries.ENV if env is not None else entries.VOLUME
 
 
 def _checked_reference(secret: object, volume: bool) -> refs.SecretRef:
     if not isinstance(secret, str):
         raise InvalidSecretNameError(
             f"secret must be a secret name or a '{{{{PARAM}}}}' / '{{{{tasks.TASK.OUTPUT}}}}' template,"
-            f" got {secret!r}")
-    if refs.CHANNEL_PLACEHOLDER in secret:
-        raise ChannelError(
-            f"secret name {secret!r} embeds a pipeline parameter in a string (an f-string or str());"
-            f" KFP resolves only a whole parameter value, so use '{{{{PARAM}}}}' with a parameter that"
-            f" holds the full secret name")
-    reference = refs.parse(secret)
-    if isinstance(reference, refs.Literal) and (problem := rules.secret_name_problem(secret, volume=volume)):
-        raise InvalidSecretNameError(problem)
-    return reference
+            f" got {quote(secret)}")
+    return validate.secret_text(secret, volume=volume)
 
 
 def _add_parameter(compiled: ir.CompiledPipeline, name: object, default: object,
                    volume: bool) -> tuple[str, str]:
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("pipelinechannel"):
-        raise SecretBindingError(f"param {name!r} is not a valid parameter name; use a Python identifier"
+        raise SecretBindingError(f"param {quote(name)} is not a valid parameter name; use a Python identifier"
                                  f" such as 'db_secret'")
     if not isinstance(default, str) or refs.is_template(default):
         raise InvalidSecretNameError(
-            f"param {name!r} needs a default secret name, got {default!r}; pass default='my-secret'")
+            f"param {quote(name)} needs a default secret name, got {quote(default)}; pass"
+            f" default='my-secret'")
     if problem := rules.secret_name_problem(default, volume=volume):
         raise InvalidSecretNameError(problem)
     inputs = compiled.pipeline_spec["root"].setdefault("inputDefinitions", {}).setdefault("parameters", {})
@@ -176,8 +163,8 @@ def _add_parameter(compiled: ir.CompiledPipeline, name: object, default: object,
         inputs[name] = {"parameterType": "STRING", "defaultValue": default, "isOptional": True}
     elif existing.get("parameterType") != "STRING" or existing.get("defaultValue") != default:
         raise SecretBindingError(
-            f"pipeline {compiled.name!r} already has a parameter {name!r}"
-            f" ({existing.get('parameterType')}, default {existing.get('defaultValue')!r}); use"
+            f"pipeline {quote(compiled.name)} already has a parameter {quote(name)}"
+            f" ({existing.get('parameterType')}, default {quote(existing.get('defaultValue'))}); use"
             f" secret='{{{{{name}}}}}' to reuse it, or choose another param name")
     return name, default
 
@@ -241,8 +228,8 @@ def _thread(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.T
         declared = chain[depth][0]["inputDefinitions"]["parameters"][reference.name].get("parameterType")
         if declared != "STRING":
             raise ChannelError(
-                f"parameter {reference.name!r} is of type {declared}, but a secret name must be a string;"
-                f" declare it as str")
+                f"parameter {quote(reference.name)} is of type {declared}, but a secret name must be a"
+                f" string; declare it as str")
         source = refs.to_ir(reference)
         channel = reference.name if reference.name.startswith(ir.CHANNEL_PREFIX) \
             else ir.CHANNEL_PREFIX + reference.name
@@ -260,8 +247,8 @@ def _thread(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.T
         arguments = caller.setdefault("inputs", {}).setdefault("parameters", {})
         if channel in inputs and arguments.get(channel) != source:
             raise SecretBindingError(
-                f"input {channel!r} of task {caller['taskInfo']['name']!r} already carries another value;"
-                f" pass the secret name as a new parameter with param=...")
+                f"input {quote(channel)} of task {quote(caller['taskInfo']['name'])} already carries"
+                f" another value; pass the secret name as a new parameter with param=...")
         inputs.setdefault(channel, {"parameterType": "STRING"})
         arguments[channel] = source
         source = {"componentInputParameter": channel}
@@ -276,11 +263,9 @@ def _input_depth(compiled: ir.CompiledPipeline, chain: list, name: str) -> int:
     known = [n for n in chain[-1][0].get("inputDefinitions", {}).get("parameters", {})
              if not n.startswith(ir.CHANNEL_PREFIX)]
     known += list(chain[0][0].get("inputDefinitions", {}).get("parameters", {}))
-    close = difflib.get_close_matches(name, known, n=3)
-    hint = f"did you mean {' or '.join(map(repr, close))}?" if close else \
-        f"add it with param={name!r}, default='my-secret'"
-    raise TemplateError(f"template '{{{{{name}}}}}' names unknown pipeline parameter {name!r}"
-                        f" of pipeline {compiled.name!r}; {hint}")
+    raise TemplateError(f"template '{{{{{name}}}}}' names unknown pipeline parameter {quote(name)}"
+                        f"{did_you_mean(name, known)} of pipeline {quote(compiled.name)}; use an existing"
+                        f" parameter, or add one with param={quote(name)}, default='my-secret'")
 
 
 def _producer_depth(compiled: ir.CompiledPipeline, chain: list, leaf: dict, target: ir.Task,
@@ -294,25 +279,26 @@ def _producer_depth(compiled: ir.CompiledPipeline, chain: list, leaf: dict, targ
         sibling_name = sibling["taskInfo"]["name"]
         if reference.task == sibling_name:
             raise ChannelError(
-                f"task {target.path!r} cannot take its secret name from {reference.task!r}, which is"
-                f" the task itself or contains it; produce the name in an upstream task")
+                f"task {quote(target.path)} cannot take its secret name from {quote(reference.task)},"
+                f" which is the task itself or contains it; produce the name in an upstream task")
         if sibling_name in _upstream(tasks, reference.task):
             raise TemplateError(
-                f"task {reference.task!r} runs after {sibling_name!r}, so its output cannot name a secret"
-                f" of task {target.path!r}; produce the name in an upstream task")
+                f"task {quote(reference.task)} runs after {quote(sibling_name)}, so its output cannot"
+                f" name a secret of task {quote(target.path)}; produce the name in an upstream task")
         level = ir.Level("", chain[depth][0], None, "")
         declared = ir.output_type(compiled, level, reference.task, reference.output)
         if declared is None:
             outputs = compiled.component(tasks[reference.task]["componentRef"]["name"]).get(
                 "outputDefinitions", {}).get("parameters", {})
-            raise TemplateError(f"task {reference.task!r} has no output parameter {reference.output!r}"
-                                f" (outputs: {', '.join(map(repr, sorted(outputs))) or 'none'})")
+            known = ", ".join(map(repr, sorted(outputs))) or "none"
+            raise TemplateError(f"task {quote(reference.task)} has no output parameter"
+                                f" {quote(reference.output)} (outputs: {known})")
         if declared != "STRING":
-            raise ChannelError(f"output {reference.output!r} of task {reference.task!r} is of type"
+            raise ChannelError(f"output {quote(reference.output)} of task {quote(reference.task)} is of type"
                                f" {declared}, but a secret name must be a string; return it as str")
         return depth
-    raise TemplateError(f"template '{reference}' names unknown task {reference.task!r}; use a task of the"
-                        f" same DAG as {target.path!r} or of a DAG that contains it")
+    raise TemplateError(f"template '{reference}' names unknown task {quote(reference.task)}; use a task"
+                        f" of the same DAG as {quote(target.path)} or of a DAG that contains it")
 
 
 def _upstream(tasks: dict, name: str) -> set[str]:
@@ -325,45 +311,6 @@ def _upstream(tasks: dict, name: str) -> set[str]:
                 seen.add(dependency)
                 todo.append(dependency)
     return seen
-
-
-def _entry(name_entry: dict, mapping: dict | None, mount_path: str | None, optional: bool) -> dict:
-    """A ``secretAsEnv`` / ``secretAsVolume`` entry as kfp.kubernetes writes it."""
-    entry: dict = {}
-    if mapping is not None:
-        entry["keyToEnv"] = [{"envVar": env, "secretKey": key} for key, env in mapping.items()]
-    else:
-        entry["mountPath"] = mount_path
-    entry["optional"] = optional
-    if "runtimeValue" in name_entry:
-        entry["secretName"] = name_entry["runtimeValue"]["constant"]
-    entry["secretNameParameter"] = name_entry
-    return entry
-
-
-def _check_env_free(compiled: ir.CompiledPipeline, label: str, config: dict, mapping: dict,
-                    path: str) -> None:
-    taken = dict(lint.env_names(compiled, label, config))
-    for key, name in mapping.items():
-        if name in taken:
-            raise InvalidEnvError(
-                f"env var {name!r} is already set on task {path!r} ({taken[name]}); choose another env var"
-                f" name for key {key!r}")
-
-
-def _check_mount_free(config: dict, mount_path: str, name_entry: dict, path: str) -> None:
-    wanted = rules.normalize_mount_path(mount_path)
-    for mounted, kind in rules.mount_paths(config):
-        if mounted == wanted:
-            raise InvalidMountError(
-                f"mount path {mount_path!r} is already used on task {path!r} by {kind}; mount the secret"
-                f" at another path")
-    for entry in config.get("secretAsVolume", []):
-        if entry.get("secretNameParameter") == name_entry:
-            raise InvalidMountError(
-                f"secret {refs.from_ir(entry)} is already mounted on task {path!r} at"
-                f" {entry.get('mountPath')!r}; a pod cannot mount the same secret twice, so read all its"
-                f" files from that one path")
 
 
 def _matches(binding: ir.Binding, secret: str) -> bool:
@@ -395,4 +342,5 @@ def _result(pipeline: Any, compiled: ir.CompiledPipeline, added: tuple[str, str]
 
         spec = structures.InputSpec(type="String", default=added[1], optional=True)
         pipeline.component_spec.inputs = {**(inputs or {}), added[0]: spec}
+        pipeline._component_inputs.add(added[0])  # the set kfp checks call arguments against
     return pipeline

@@ -11,15 +11,14 @@ are reported as resolved at run time. Only names and key names are read, never v
 
 from __future__ import annotations
 
-import difflib
-import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_nbsecrets import ir, rules
-from kfp_nbsecrets.errors import did_you_mean
+from kfp_nbsecrets.errors import ArgumentError, KfpNbSecretsError, did_you_mean, quote
+from kfp_nbsecrets.tables import Table
 
 OK = "ok"
 ERROR = "error"
@@ -29,7 +28,7 @@ SKIPPED = "skipped (null name)"
 _NO_VALUE = object()
 
 
-class PreRunCheckError(Exception):
+class PreRunCheckError(KfpNbSecretsError):
     """The pre-run check found problems; the message lists each one (names only, never values)."""
 
     def __init__(self, result: CheckResult) -> None:
@@ -37,17 +36,17 @@ class PreRunCheckError(Exception):
         problems = result.problems()
         listed = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
         super().__init__(
-            f"pre-run secret check failed for pipeline {result.pipeline!r} in {result.where}:"
+            f"pre-run secret check failed for pipeline {quote(result.pipeline)} in {result.where}:"
             f" {listed} (skip the check with --no-check / check=False)"
         )
 
 
-class CheckUnavailable(Exception):
+class CheckUnavailable(KfpNbSecretsError):
     """The source could not be asked (unreachable, access denied); the check did not run."""
 
 
 @dataclass(frozen=True)
-class Item:
+class SecretCheck:
     """One secret a task would use in this run: its resolved name and what the check found."""
 
     task: str
@@ -72,11 +71,11 @@ class Item:
 
 @dataclass
 class CheckResult:
-    """The outcome of a pre-run check: one :class:`Item` per secret name; displays as a table."""
+    """The outcome of a pre-run check: one :class:`SecretCheck` per secret name; displays as a table."""
 
     pipeline: str
     where: str
-    items: list[Item] = field(default_factory=list)
+    items: list[SecretCheck] = field(default_factory=list)
     general: list[str] = field(default_factory=list)
 
     @property
@@ -95,46 +94,21 @@ class CheckResult:
         return {"pipeline": self.pipeline, "where": self.where, "ok": self.ok,
                 "problems": self.general, "items": [item.to_json() for item in self.items]}
 
-    def _rows(self) -> list[tuple[str, str, str, str, str]]:
-        rows = []
-        for item in self.items:
-            detail = "; ".join((*item.problems, *item.notes))
-            rows.append((item.task, item.name if item.name is not None else item.origin,
-                         item.kind + (" (optional)" if item.optional else ""), item.status, detail))
-        return rows
-
-    def _title(self) -> str:
+    def table(self) -> Table:
+        """The check as a table: one row per secret, the problems of the whole check as notes."""
         verdict = "OK" if self.ok else f"{len(self.problems())} problem(s)"
-        return f"Pre-run secret check of {self.pipeline!r} in {self.where}: {verdict}"
+        rows = [(item.task, item.name if item.name is not None else item.origin,
+                 item.kind + (" (optional)" if item.optional else ""), item.status,
+                 "; ".join((*item.problems, *item.notes))) for item in self.items]
+        return Table(f"Pre-run secret check of {quote(self.pipeline)} in {self.where}: {verdict}",
+                     ("TASK", "SECRET", "KIND", "STATUS", "DETAIL"), rows, empty="no secrets are used",
+                     notes=self.general, status_column=3)
 
     def __repr__(self) -> str:
-        lines = [self._title(), *(f"  ! {p}" for p in self.general)]
-        rows = self._rows()
-        if not rows:
-            lines.append("  no secrets are used")
-        headers = ("TASK", "SECRET", "KIND", "STATUS", "DETAIL")
-        widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(4)]
-        for row in ([headers] + rows) if rows else []:
-            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True))
-                         + ("  " + row[4] if row[4] else ""))
-        return "\n".join(line.rstrip() for line in lines)
-
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        general = "".join(f"<li>{esc(p)}</li>" for p in self.general)
-        body = "".join(
-            f"<tr class='kfp-nbsecrets-{'ok' if status != ERROR else 'error'}'>"
-            + "".join(f"<td>{esc(cell)}</td>" for cell in (task, name, kind, status, detail)) + "</tr>"
-            for task, name, kind, status, detail in self._rows()
-        )
-        table = ("<table class='kfp-nbsecrets-table'><thead><tr><th>task</th><th>secret</th><th>kind</th>"
-                 f"<th>status</th><th>detail</th></tr></thead><tbody>{body}</tbody></table>"
-                 if body else "<p>no secrets are used</p>")
-        return (f"<div class='kfp-nbsecrets-check'><p><b>{esc(self._title())}</b></p>"
-                + (f"<ul>{general}</ul>" if general else "") + table + "</div>")
+        return repr(self.table())
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+        return self.table()._repr_mimebundle_(include, exclude)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,13 +121,13 @@ def coerce_arguments(pipeline: Any, raw: Mapping[str, str]) -> dict[str, Any]:
     Strings stay as written; integers, floats and booleans are parsed; lists and structs are JSON.
     Raises ValueError for an unknown parameter or a value that does not parse.
     """
-    model = pipeline if isinstance(pipeline, ir.PipelineModel) else ir.inspect(pipeline)
+    model = ir.read_pipeline(pipeline)
     typed: dict[str, Any] = {}
     for name, text in raw.items():
         parameter = model.parameters.get(name)
         if parameter is None:
             hint = did_you_mean(name, model.parameters, cutoff=0.5)
-            raise ValueError(f"pipeline {model.name!r} has no parameter {name!r}{hint};"
+            raise ArgumentError(f"pipeline {quote(model.name)} has no parameter {quote(name)}{hint};"
                              f" its parameters are {sorted(model.parameters)}")
         typed[name] = _coerce(name, parameter.type, text)
     return typed
@@ -176,7 +150,7 @@ def _coerce(name: str, kind: str, text: str) -> Any:
                 raise ValueError(text)
             return value
     except ValueError:
-        raise ValueError(f"argument {name}={text!r} is not a valid {kind} value") from None
+        raise ArgumentError(f"argument {name}={quote(text)} is not a valid {kind} value") from None
     return text
 
 
@@ -197,12 +171,10 @@ class Resolved:
 
 def resolve_run(pipeline: Any, arguments: Mapping[str, Any] | None = None) -> list[Resolved]:
     """Each env/volume secret name of the pipeline for these arguments (loop bindings give one per item)."""
-    model = pipeline if isinstance(pipeline, ir.PipelineModel) else ir.inspect(pipeline)
+    model = ir.read_pipeline(pipeline)
     arguments = dict(arguments or {})
     resolved: list[Resolved] = []
     for binding in model.bindings():
-        if binding.kind == "image-pull":
-            continue
         resolved.extend(_resolve_binding(binding, binding.source, model, arguments))
     return resolved
 
@@ -227,7 +199,7 @@ def _resolve_binding(binding: ir.Binding, source: ir.NameSource, model: ir.Pipel
         value, origin = _parameter_value(model, arguments, source)
         if value is _NO_VALUE:
             return [Resolved(binding, _NO_VALUE, origin, ERROR,
-                             f"{binding.task}: pipeline parameter {source.parameter!r} names the secret"
+                             f"{binding.task}: pipeline parameter {quote(source.parameter)} names the secret"
                              f" but has no default and no argument; pass --arg {source.parameter}=NAME")]
         return [Resolved(binding, value, origin)]
     if source.kind == "task-output":
@@ -272,39 +244,26 @@ def check_run(pipeline: Any, arguments: Mapping[str, Any] | None = None, *, sour
     """
     from kfp_nbsecrets import sources
 
-    model = pipeline if isinstance(pipeline, ir.PipelineModel) else ir.inspect(pipeline)
+    model = ir.read_pipeline(pipeline)
     arguments = dict(arguments or {})
     secret_source = sources.get_source(source) if not isinstance(source, sources.SecretSource) else source
     namespace = namespace or secret_source.namespace
     where = secret_source.describe()
     if namespace:
-        where = f"namespace {namespace!r} of {where}"
+        where = f"namespace {quote(namespace)} of {where}"
     result = CheckResult(model.name, where)
     unknown = sorted(set(arguments) - set(model.parameters))
     for name in unknown:
         hint = did_you_mean(name, model.parameters, cutoff=0.5)
-        result.general.append(f"argument {name!r} is not a parameter of the pipeline{hint}")
+        result.general.append(f"argument {quote(name)} is not a parameter of the pipeline{hint}")
     lookup = _Lookup(secret_source, namespace)
-    mounted: dict[tuple[str, str], int] = {}
     try:
         for resolved in resolve_run(model, arguments):
-            item = _check_one(resolved, lookup)
-            if item.kind == "volume" and item.name and item.status == OK:
-                key = (item.task, item.name)
-                mounted[key] = mounted.get(key, 0) + 1
-                if mounted[key] == 2:
-                    item = _with(item, ERROR, f"{item.task}: secret {item.name!r} is mounted twice in one"
-                                              f" task; the pod would have two volumes of the same name")
-            result.items.append(item)
+            result.items.append(_check_one(resolved, lookup))
     except (sources.AccessDenied, sources.SourceUnavailable) as error:
         raise CheckUnavailable(f"cannot run the pre-run secret check: {error}; fix the access or skip"
                                f" the check with --no-check / check=False") from None
     return result
-
-
-def _with(item: Item, status: str, problem: str) -> Item:
-    return Item(item.task, item.kind, item.origin, item.name, item.keys, item.optional, status,
-                (*item.problems, problem), item.notes)
 
 
 class _Lookup:
@@ -326,54 +285,85 @@ class _Lookup:
                 self._infos[name] = None
         return self._infos[name]
 
-    def close_matches(self, name: str) -> list[str]:
+    def close_matches(self, name: str) -> str:
+        """`` (did you mean ...?)`` among the namespace's secrets, listed once per check."""
         if self._names is None:
             self._names = [info.name for info in self.source.list_secrets(self.namespace)]
-        return difflib.get_close_matches(name, self._names, n=3, cutoff=0.6)
+        return did_you_mean(name, self._names)
 
 
-def _check_one(resolved: Resolved, lookup: _Lookup) -> Item:
+def _check_one(resolved: Resolved, lookup: _Lookup) -> SecretCheck:
     binding = resolved.binding
     keys = tuple(key for key, _ in binding.env)
     base = dict(task=binding.task, kind=binding.kind, origin=resolved.origin, keys=keys,
                 optional=binding.optional)
     if resolved.status != OK:
         problems = (resolved.problem,) if resolved.problem else ()
-        return Item(name=None, status=resolved.status, problems=problems, **base)
+        return SecretCheck(name=None, status=resolved.status, problems=problems, **base)
     name = resolved.name
     if name is None:
-        return Item(name=None, status=SKIPPED, notes=(f"{resolved.origin} is null: the backend skips this"
-                                                      " secret entry",), **base)
+        return SecretCheck(name=None, status=SKIPPED, notes=(
+            f"{resolved.origin} is null: the backend skips this secret entry",), **base)
     if not isinstance(name, str) or not name:
-        return Item(name=None, status=ERROR, problems=(
-            f"{binding.task}: the secret name from {resolved.origin} is {name!r}; it must be a non-empty"
+        return SecretCheck(name=None, status=ERROR, problems=(
+            f"{binding.task}: the secret name from {resolved.origin} is {quote(name)}; it must be a non-empty"
             f" string or the task fails",), **base)
     problem = rules.secret_name_problem(name, volume=binding.kind == "volume")
+    if problem and binding.kind == "image-pull":
+        return SecretCheck(name=name, status=ERROR, problems=(
+            f"{binding.task}: image pull {problem.split('; ')[0]}: no Secret can have this name, so the"
+            f" kubelet would pull without these credentials",), **base)
     if problem:
-        return Item(name=name, status=ERROR, problems=(f"{binding.task}: {problem}",), **base)
+        return SecretCheck(name=name, status=ERROR, problems=(f"{binding.task}: {problem}",), **base)
     info = lookup.get(name)
     if info is None:
-        close = lookup.close_matches(name)
-        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        hint = lookup.close_matches(name)
         if binding.optional:
-            return Item(name=name, status=MISSING_OPTIONAL, notes=(
-                f"secret {name!r} does not exist; the binding is optional, the task runs without it{hint}",),
+            return SecretCheck(name=name, status=MISSING_OPTIONAL, notes=(
+                f"secret {quote(name)} does not exist; the binding is optional, the task runs without"
+                f" it{hint}",),
                 **base)
-        return Item(name=name, status=ERROR, problems=(
-            f"{binding.task}: secret {name!r} ({resolved.origin}) not found in {_ns(lookup)}{hint}",), **base)
+        return SecretCheck(name=name, status=ERROR, problems=(
+            f"{binding.task}: secret {quote(name)} ({resolved.origin}) not found in"
+            f" {_ns(lookup)}{hint}",), **base)
+    if info.keys is None:  # e.g. RBAC allows listing secrets but not reading one: existence is all we know
+        notes = (f"secret {quote(name)} exists; its key(s) {list(keys)} could not be verified:"
+                 f" {info.keys_unavailable or 'key names not read'}",) if keys else ()
+        return SecretCheck(name=name, status=OK, notes=notes, **base)
+    if binding.kind == "image-pull" and (problem := _pull_secret_problem(info)):
+        return SecretCheck(name=name, status=ERROR, problems=(f"{binding.task}: {problem}",), **base)
     missing = [key for key in keys if key not in info.keys]
     if missing:
         if binding.optional:
-            return Item(name=name, status=MISSING_OPTIONAL, notes=(
-                f"secret {name!r} has no key(s) {missing}; optional, the env vars stay unset",), **base)
-        return Item(name=name, status=ERROR, problems=(
-            f"{binding.task}: secret {name!r} has no key(s) {missing}; it has {list(info.keys)}",), **base)
-    return Item(name=name, status=OK, **base)
+            return SecretCheck(name=name, status=MISSING_OPTIONAL, notes=(
+                f"secret {quote(name)} has no key(s) {missing}; optional, the env vars stay unset",), **base)
+        return SecretCheck(name=name, status=ERROR, problems=(
+            f"{binding.task}: secret {quote(name)} has no key(s) {missing}; it has"
+            f" {list(info.keys)}",), **base)
+    return SecretCheck(name=name, status=OK, **base)
+
+
+# The kubelet reads registry credentials only from these types and keys and ignores other secrets
+# (kubernetes pkg/credentialprovider/secrets/secrets.go, MakeDockerKeyring).
+PULL_SECRET_TYPES = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson",
+                     "kubernetes.io/dockercfg": ".dockercfg"}
+
+
+def _pull_secret_problem(info: Any) -> str | None:
+    """Why the kubelet would not use secret ``info`` as an image pull secret."""
+    key = PULL_SECRET_TYPES.get(info.type)
+    if key is None:
+        return (f"image pull secret {quote(info.name)} is of type {quote(info.type)}; the kubelet reads"
+                f" registry credentials only from a kubernetes.io/dockerconfigjson secret (kubectl create"
+                f" secret docker-registry)")
+    if key not in info.keys:
+        return f"image pull secret {quote(info.name)} ({info.type}) has no {quote(key)} key"
+    return None
 
 
 def _ns(lookup: _Lookup) -> str:
-    return f"namespace {lookup.namespace!r}" if lookup.namespace else lookup.source.describe()
+    return f"namespace {quote(lookup.namespace)}" if lookup.namespace else lookup.source.describe()
 
 
-__all__ = ["CheckResult", "CheckUnavailable", "Item", "PreRunCheckError", "Resolved", "check_run",
+__all__ = ["CheckResult", "CheckUnavailable", "SecretCheck", "PreRunCheckError", "Resolved", "check_run",
            "coerce_arguments", "resolve_run"]

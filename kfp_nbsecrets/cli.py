@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from kfp_nbsecrets.errors import SecretBindingError
+from kfp_nbsecrets import validate
+from kfp_nbsecrets.errors import KfpNbSecretsError, SecretBindingError, one_line
 
 _EPILOG = """examples:
   kfp-nbsecrets inspect pipeline.yaml
@@ -63,9 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"inspect": _inspect, "lint": _lint, "attach": _attach}[args.command](args)
-    except (OSError, ValueError, TypeError) as error:
-        kind = "error" if isinstance(error, SecretBindingError) else type(error).__name__
-        print(f"kfp-nbsecrets: {kind}: {error}", file=sys.stderr)
+    except KfpNbSecretsError as error:
+        print(f"kfp-nbsecrets: error: {one_line(error)}", file=sys.stderr)
         return 2
 
 
@@ -91,23 +91,29 @@ def _lint(args: argparse.Namespace) -> int:
 def _attach(args: argparse.Namespace) -> int:
     from kfp_nbsecrets.bind import bind
 
-    env = None
-    if args.env:
-        env = {}
-        for pair in args.env:
-            key, sep, name = pair.partition("=")
-            if not sep:
-                raise SecretBindingError(f"--env {pair!r} is not KEY=ENV; write e.g."
-                                         f" --env password=DB_PASSWORD")
-            env[key] = name
+    env = validate.mapping_from_pairs(_key_to_env(pair) for pair in args.env) if args.env else None
     if args.secret is None and args.param is None:
         raise SecretBindingError("give --secret NAME, or --param NAME with --default VALUE")
     text = bind(args.file, args.task, args.secret, env=env, mount_path=args.mount, optional=args.optional,
                 param=args.param, default=args.default, keep_cache=args.keep_cache)
-    with open(args.output, "w", encoding="utf-8") as file:
-        file.write(text)
+    try:
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as error:
+        raise OutputError(f"cannot write {args.output}: {error.strerror or type(error).__name__}") from None
     print(f"wrote {args.output}")
     return 0
+
+
+def _key_to_env(pair: str) -> tuple[str, str]:
+    key, sep, name = pair.partition("=")
+    if not sep:
+        raise SecretBindingError(f"--env {pair!r} is not KEY=ENV; write e.g. --env password=DB_PASSWORD")
+    return key, name
+
+
+class OutputError(KfpNbSecretsError):
+    """The attached pipeline could not be written."""
 
 
 if __name__ == "__main__":

@@ -8,50 +8,37 @@
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
-from kfp_nbsecrets import ir, lint
-from kfp_nbsecrets.tables import Table
+from kfp_nbsecrets import ir, lint, svg
+from kfp_nbsecrets.tables import Table, plural
 
 IR_MIME_TYPE = "application/vnd.kfp-nbsecrets.pipeline-ir.v1+json"
 PAYLOAD_VERSION = 1
 HEADERS = ("TASK", "SECRET", "SOURCE", "ENV / MOUNT")
+#: Rows of each table in the text and HTML fallbacks (a note says how many more there are).
+MAX_ROWS = 100
+#: Task names written in one row of the grouped findings.
+MAX_TASK_NAMES = 5
 
 
 def preview(pipeline: Any) -> PipelinePreview:
     """A display object for a pipeline from any source that :func:`kfp_nbsecrets.ir.inspect` reads."""
-    model = ir.inspect(pipeline)
+    model = ir.read_pipeline(pipeline)
     return PipelinePreview(model, lint.lint(model))
 
 
-def secret_text(source: ir.NameSource) -> str:
-    """The secret name, or the template it comes from."""
-    if source.kind == "literal":
-        return str(source.name)
-    if source.kind == "parameter":
-        return "{{" + str(source.parameter) + "}}"
-    if source.kind == "loop-item":
-        return "item of " + (secret_text(source.items) if source.items else "?")
-    if source.kind == "task-output":
-        return source.describe()
-    return "?"
-
-
-def source_text(source: ir.NameSource) -> str:
-    """What kind of value names the secret, with the parameter default."""
-    if source.kind == "parameter":
-        return f"parameter, default {source.default!r}" if source.has_default else "parameter, no default"
-    if source.kind == "loop-item" and source.items is not None and source.items.kind == "parameter":
-        return f"loop item, {source_text(source.items)}"
-    if source.kind == "unresolved":
-        return f"unresolved: {source.problem}"
-    return source.kind.replace("-", " ")
-
-
-def rows(model: ir.PipelineModel) -> list[tuple[str, str, str, str]]:
+def bindings_table(model: ir.PipelineModel, title: str, limit: int | None = None) -> Table:
     """One (task, secret, source, env/mount) row per binding."""
-    return [(b.task, secret_text(b.source), source_text(b.source), b.target()) for b in model.bindings()]
+    rows = [(b.task, b.source.secret_text(), b.source.origin_text(), b.target()) for b in model.bindings()]
+    return Table(title, HEADERS, rows, empty="no secret bindings", limit=limit)
+
+
+def findings_table(findings: list[lint.Finding], title: str, limit: int | None = None) -> Table:
+    """One (severity, task, problem, fix, code) row per lint finding, coloured by severity."""
+    return Table(title, ("SEVERITY", "TASK", "PROBLEM", "FIX", "CODE"),
+                 [(f.severity, f.task, f.message, f.fix, f.code) for f in findings], empty="no findings",
+                 status_column=0, limit=limit)
 
 
 def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
@@ -110,47 +97,57 @@ class PipelinePreview:
         errors = sum(f.severity == lint.ERROR for f in self.findings)
         warnings = len(self.findings) - errors
         bindings = sum(1 for b in self.model.bindings())
-        return (f"pipeline {self.model.name!r}: {len(self.model.tasks)} tasks, {bindings} secret bindings,"
-                f" {errors} errors, {warnings} warnings")
+        return (f"pipeline {self.model.name!r}: {plural(len(self.model.tasks), 'task')},"
+                f" {plural(bindings, 'secret binding')}, {plural(errors, 'error')},"
+                f" {plural(warnings, 'warning')}")
 
     def text(self) -> str:
-        """A compact table of the bindings, then the findings."""
-        table = Table(self.summary(), HEADERS, rows(self.model), empty="no secret bindings")
-        return "\n".join([repr(table), *(str(finding) for finding in self.findings)])
+        """A compact table of the bindings, then the findings (each capped at :data:`MAX_ROWS`)."""
+        table = bindings_table(self.model, self.summary(), limit=MAX_ROWS)
+        findings = grouped_findings(self.findings)
+        lines = [repr(table), *(str(finding) for finding in findings[:MAX_ROWS])]
+        if len(findings) > MAX_ROWS:
+            hidden = plural(len(findings) - MAX_ROWS, "more finding")
+            lines.append(f"\u2026 {hidden} not shown (first {MAX_ROWS})")
+        return "\n".join(lines)
 
     def html(self) -> str:
-        """The table, the findings, the Kubernetes platform spec as highlighted YAML, the full IR."""
-        escape = html.escape
-        head = "".join(f"<th>{escape(h)}</th>" for h in HEADERS)
-        body = "".join("<tr>" + "".join(f"<td><code>{escape(cell)}</code></td>" for cell in row) + "</tr>"
-                       for row in rows(self.model))
-        findings = "".join(
-            f'<li class="kfp-nbsecrets-{escape(f.severity)}"><b>{escape(f.severity)}</b>'
-            f" <code>{escape(f.task)}</code>: {escape(f.message)}; <i>{escape(f.fix)}</i>"
-            f" <small>[{escape(f.code)}]</small></li>" for f in self.findings)
-        compiled = self.model.compiled
-        platform = compiled.platform_spec.get("platforms", {}).get("kubernetes", {})
-        ir_json = json.dumps(compiled.documents(), indent=1, sort_keys=True)
+        """The static fallback: the DAG as inline SVG, then the bindings and findings tables.
+
+        No script and no network; the IR itself is left to the JSON payload, and every part is capped
+        (:data:`MAX_ROWS` table rows, :data:`svg.MAX_TASKS` tasks in the graph) with a
+        note, so that the fallback stays small beside the compiled YAML. The Kubernetes platform spec is
+        not repeated: the bindings table says the same per task.
+        """
+        tasks = len(self.model.tasks)
+        if tasks > svg.MAX_TASKS:
+            graph = (f"<p><i>The graph of these {tasks} tasks is not drawn in this static view (it draws at"
+                     f" most {svg.MAX_TASKS}, to keep the notebook small); JupyterLab with kfp-nbsecrets"
+                     f" draws it.</i></p>")
+        else:
+            graph = (f"<div style='overflow:auto;max-height:640px;max-width:100%'>"
+                     f"{svg.render(self.model, self.findings)}</div>")
         return (
-            f'<div class="kfp-nbsecrets-preview"><p>{escape(self.summary())}</p>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            + (f"<ul>{findings}</ul>" if findings else "")
-            + "<details open><summary>Kubernetes platform spec</summary>"
-            + _highlighted_yaml({"platforms": {"kubernetes": platform}} if platform else {})
-            + "</details><details><summary>Full IR (JSON)</summary>"
-            + f"<pre>{escape(ir_json)}</pre></details></div>"
+            f'<div class="kfp-nbsecrets-preview"><p><b>{html.escape(self.summary())}</b></p>'
+            + graph
+            + bindings_table(self.model, "Secret bindings", limit=MAX_ROWS)._repr_html_()
+            + (findings_table(grouped_findings(self.findings), "Lint findings", MAX_ROWS)._repr_html_()
+               if self.findings else "")
+            + "<p style='font-size:85%;opacity:.8'>A static view: the full IR and the"
+            " interactive graph are shown by JupyterLab / Notebook 7 with kfp-nbsecrets installed, or"
+            " by <code>kfp_nbsecrets.ir.load(pipeline).to_yaml()</code>.</p></div>"
         )
 
 
-def _highlighted_yaml(data: dict) -> str:
-    """``data`` as YAML in HTML, highlighted by pygments when it is installed."""
-    import yaml
-
-    text = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=True)
-    try:
-        from pygments import highlight
-        from pygments.formatters import HtmlFormatter
-        from pygments.lexers import YamlLexer
-    except ImportError:
-        return f"<pre>{html.escape(text)}</pre>"
-    return highlight(text, YamlLexer(), HtmlFormatter(noclasses=True, nowrap=False))
+def grouped_findings(findings: list[lint.Finding]) -> list[lint.Finding]:
+    """The findings with the same problem merged into one, whose ``task`` names their tasks."""
+    groups: dict[tuple, list[str]] = {}
+    for f in findings:
+        groups.setdefault((f.severity, f.code, f.message, f.fix), []).append(f.task or "")
+    merged = []
+    for (severity, code, message, fix), tasks in groups.items():
+        named = ", ".join(tasks[:MAX_TASK_NAMES])
+        if len(tasks) > MAX_TASK_NAMES:
+            named += f", \u2026 ({len(tasks)} tasks)"
+        merged.append(lint.Finding(severity, code, named, message, fix))
+    return merged

@@ -2,7 +2,7 @@
 
 A pipeline is read from a ``@dsl.pipeline`` function (GraphComponent), a compiled YAML file or
 string, or the loaded documents, into a :class:`CompiledPipeline` (two plain dicts). The model
-(:func:`inspect`) walks the root DAG and every nested DAG (sub-pipelines, ``ParallelFor``,
+(:func:`read_pipeline`) walks the root DAG and every nested DAG (sub-pipelines, ``ParallelFor``,
 ``If/Elif/Else``, ``ExitHandler``) and traces each secret name to where it comes from.
 """
 
@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfp_nbsecrets import refs
+from kfp_nbsecrets import entries, refs
+from kfp_nbsecrets.errors import NotAPipelineError, PipelineSourceError
 
 PATH_SEP = "/"
 ROOT_DAG = "root"
-CHANNEL_PREFIX = "pipelinechannel--"
+CHANNEL_PREFIX = refs.CHANNEL_PREFIX
 
 
 @dataclass
@@ -78,7 +80,7 @@ class CompiledPipeline:
             pipeline_spec = json_format.ParseDict(self.pipeline_spec, pipeline_spec_pb2.PipelineSpec())
             platform_spec = json_format.ParseDict(self.platform_spec, pipeline_spec_pb2.PlatformSpec())
         except json_format.ParseError as error:
-            raise ValueError(f"not a valid compiled pipeline: {error}") from None
+            raise PipelineSourceError(f"not a valid compiled pipeline: {error}") from None
         return pipeline_spec, platform_spec
 
 
@@ -106,15 +108,14 @@ def load(source: Any) -> CompiledPipeline:
     if hasattr(source, "pipeline_spec") and hasattr(source, "platform_spec"):
         return _from_component(source)
     if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
-        with open(source, encoding="utf-8") as file:
-            return _from_documents(_parse_yaml(file.read(), str(source)), str(source))
+        return _from_documents(_parse_yaml(_read_text(source), str(source)), str(source))
     if isinstance(source, str):
         return _from_documents(_parse_yaml(source, "the YAML text"), "the YAML text")
     if isinstance(source, dict):
         return _from_documents([copy.deepcopy(source)], "the dict")
     if isinstance(source, (list, tuple)) and all(isinstance(doc, dict) for doc in source):
         return _from_documents([copy.deepcopy(doc) for doc in source], "the documents")
-    raise TypeError(
+    raise NotAPipelineError(
         f"cannot read a compiled pipeline from {type(source).__name__}; pass a @dsl.pipeline function,"
         f" a compiled YAML path or text, or the loaded PipelineSpec (and PlatformSpec) dicts"
     )
@@ -124,23 +125,63 @@ def _looks_like_path(text: str) -> bool:
     return "\n" not in text and (text.endswith((".yaml", ".yml", ".json")) or os.path.exists(text))
 
 
+def _read_text(path: str | os.PathLike) -> str:
+    """The text of a pipeline file; a one-line error naming the file for anything that is not text."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except IsADirectoryError:
+        raise PipelineSourceError(f"{path} is a directory; give the compiled pipeline YAML file") from None
+    except FileNotFoundError:
+        raise PipelineSourceError(f"{path}: no such file; give a compiled pipeline YAML file") from None
+    except OSError as error:
+        raise PipelineSourceError(f"cannot read {path}: {error.strerror or type(error).__name__}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PipelineSourceError(f"{path} is not UTF-8 text (a binary file?); give compiled pipeline"
+                                  f" YAML") from None
+
+
+# An alias token (``*name``) where a YAML node may start; confirmed by the parser before refusing.
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")
+
+
 def _parse_yaml(text: str, where: str) -> list[dict]:
     import yaml
 
     try:
+        if _ALIAS.search(text) and any(isinstance(event, yaml.AliasEvent)
+                                       for event in yaml.parse(text, Loader=_yaml_loader())):
+            raise PipelineSourceError(
+                f"{where} uses YAML aliases, which the KFP compiler never writes and which can expand"
+                f" without bound; give the YAML as the compiler wrote it")
         return [doc for doc in yaml.load_all(text, Loader=_yaml_loader()) if doc is not None]
     except yaml.YAMLError as error:
-        raise ValueError(f"{where} is not valid YAML ({error.__class__.__name__}); pass compiled"
-                         f" pipeline YAML") from None
+        raise PipelineSourceError(f"{where} is not valid YAML ({error.__class__.__name__}); pass compiled"
+                                  f" pipeline YAML") from None
 
 
 def _from_documents(documents: list, where: str) -> CompiledPipeline:
+    """The pipeline of loaded documents, checked against the PipelineSpec / PlatformSpec protos."""
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
     if not documents or not isinstance(documents[0], dict) or "root" not in documents[0]:
-        raise ValueError(
+        raise PipelineSourceError(
             f"{where} is not a compiled pipeline (its first document has no 'root' DAG); compile the"
             f" pipeline with kfp.compiler.Compiler().compile(...) first"
         )
-    platform = documents[1] if len(documents) > 1 and isinstance(documents[1], dict) else {}
+    platform = documents[1] if len(documents) > 1 else {}
+    for document, message, what in ((documents[0], pipeline_spec_pb2.PipelineSpec, "PipelineSpec"),
+                                    (platform, pipeline_spec_pb2.PlatformSpec, "PlatformSpec")):
+        try:
+            json_format.ParseDict(document, message(), ignore_unknown_fields=True)
+        except (json_format.ParseError, TypeError, ValueError, AttributeError) as error:
+            detail = (str(error).splitlines() or [type(error).__name__])[0]
+            detail = detail if len(detail) <= 100 else detail[:99] + "\u2026"
+            raise PipelineSourceError(f"{where} is not a compiled pipeline: its {what} does not parse"
+                                      f" ({detail})") from None
     return CompiledPipeline(documents[0], platform)
 
 
@@ -149,7 +190,7 @@ def _from_component(component: Any) -> CompiledPipeline:
 
     pipeline_spec = json_format.MessageToDict(component.pipeline_spec)
     platform_spec = json_format.MessageToDict(component.platform_spec)
-    return _from_documents([pipeline_spec, platform_spec], f"component {component.name!r}")
+    return CompiledPipeline(pipeline_spec, platform_spec)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,6 +241,28 @@ class NameSource:
             return "item of " + (self.items.describe() if self.items else "?")
         return f"unresolved: {self.problem}"
 
+    def secret_text(self) -> str:
+        """The secret's name, or the template or loop it comes from (the SECRET column of tables)."""
+        if self.kind == "literal":
+            return str(self.name)
+        if self.kind == "parameter":
+            return "{{" + str(self.parameter) + "}}"
+        if self.kind == "loop-item":
+            return "item of " + (self.items.secret_text() if self.items else "?")
+        if self.kind == "task-output":
+            return self.describe()
+        return "?"
+
+    def origin_text(self) -> str:
+        """What kind of value names the secret, with the parameter default (the SOURCE column)."""
+        if self.kind == "parameter":
+            return f"parameter, default {self.default!r}" if self.has_default else "parameter, no default"
+        if self.kind == "loop-item" and self.items is not None and self.items.kind == "parameter":
+            return f"loop item, {self.items.origin_text()}"
+        if self.kind == "unresolved":
+            return f"unresolved: {self.problem}"
+        return self.kind.replace("-", " ")
+
     def to_json(self) -> dict:
         data = {"kind": self.kind, "text": self.describe()}
         for key in ("name", "parameter", "task", "output", "problem"):
@@ -216,24 +279,33 @@ class NameSource:
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """One secret entry of a task: ``kind`` is ``env``, ``volume`` or ``image-pull`` (read-only)."""
+    """One secret entry of a task, with its name traced to its source.
+
+    ``kind`` is ``env``, ``volume`` or ``image-pull`` (read-only); ``entry`` is the secret entry
+    (None for an image pull secret).
+    """
 
     task: str
     kind: str
     reference: refs.SecretRef | None
     source: NameSource
-    env: tuple[tuple[str, str], ...] = ()
-    mount_path: str | None = None
-    optional: bool = False
-    index: int = field(default=0, repr=False, compare=False)
+    entry: entries.SecretEntry | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def env(self) -> tuple[tuple[str, str], ...]:
+        return self.entry.env if self.entry else ()
+
+    @property
+    def mount_path(self) -> str | None:
+        return self.entry.mount_path if self.entry else None
+
+    @property
+    def optional(self) -> bool:
+        return self.entry.optional if self.entry else False
 
     def target(self) -> str:
-        """Where the secret lands: ``KEY->ENV`` pairs, the mount path, or ``image pull``."""
-        if self.kind == "env":
-            return ", ".join(f"{key}->{env}" for key, env in self.env)
-        if self.kind == "volume":
-            return str(self.mount_path)
-        return "image pull"
+        """Where the secret lands: ``KEY → ENV`` pairs, the mount path, or ``image pull``."""
+        return self.entry.target() if self.entry else "image pull"
 
     def to_json(self) -> dict:
         data: dict = {"task": self.task, "kind": self.kind, "source": self.source.to_json(),
@@ -308,8 +380,11 @@ class PipelineModel:
             yield from task.bindings
 
 
-def inspect(source: Any) -> PipelineModel:
-    """The model of every task and secret binding of a compiled pipeline from any source."""
+def read_pipeline(source: Any) -> PipelineModel:
+    """The model of every task and secret binding of a compiled pipeline from any source
+    (a PipelineModel is returned as it is)."""
+    if isinstance(source, PipelineModel):
+        return source
     compiled = source if isinstance(source, CompiledPipeline) else load(source)
     return build_model(compiled)
 
@@ -375,21 +450,10 @@ def _task_kind(name: str, spec: dict, component: dict, executor: dict) -> str:
 
 def _bindings(compiled: CompiledPipeline, path: str, label: str, levels: tuple[Level, ...]):
     config = compiled.platform_config(label)
-    kinds = (("env", "secretAsEnv"), ("volume", "secretAsVolume"), ("image-pull", "imagePullSecret"))
-    for kind, key in kinds:
-        for index, entry in enumerate(config.get(key, [])):
-            reference = refs.from_ir(entry)
-            yield Binding(
-                task=path,
-                kind=kind,
-                reference=reference,
-                source=resolve(levels, reference),
-                env=tuple((pair.get("secretKey", ""), pair.get("envVar", ""))
-                          for pair in entry.get("keyToEnv", [])),
-                mount_path=entry.get("mountPath"),
-                optional=bool(entry.get("optional", False)),
-                index=index,
-            )
+    for entry in entries.read(config):
+        yield Binding(path, entry.kind, entry.reference, resolve(levels, entry.reference), entry)
+    for reference in entries.image_pull_secrets(config):
+        yield Binding(path, "image-pull", reference, resolve(levels, reference))
 
 
 def resolve(levels: tuple[Level, ...], reference: refs.SecretRef | None) -> NameSource:
@@ -428,8 +492,8 @@ def _resolve_input(levels: tuple[Level, ...], depth: int, name: str, via: tuple[
     iterator = caller.get("parameterIterator", {})
     if iterator.get("itemInput") == name:
         items = iterator.get("items", {})
-        if "inputParameter" in items:
-            of = _resolve_input(levels, depth - 1, items["inputParameter"], ())
+        if "inputParameter" in items:  # an input of the loop task itself, passed in by its caller
+            of = _resolve_input(levels, depth, items["inputParameter"], ())
         else:
             of = NameSource("literal", name=items.get("raw"))
         return NameSource("loop-item", items=of, via=(*via, name))

@@ -1,16 +1,20 @@
-"""Lint the secret bindings of a compiled pipeline, from any source (also YAML compiled elsewhere).
+"""Lint the secret bindings and pod config of a compiled pipeline, from any source (also YAML compiled
+elsewhere).
 
-Every check of :mod:`kfp_nbsecrets.attach` that the IR decides, plus IR-only hazards. Errors make
-the run fail or hang on the cluster; warnings are hazards (stale cache, deprecated fields).
+Every check of :mod:`kfp_nbsecrets.attach` that the IR decides (the same
+:func:`kfp_nbsecrets.validate.config_problems` for env vars, mounts, volumes and pull secrets of
+every kind), plus IR-only hazards. Errors make the run fail or hang on the cluster; warnings are
+what Kubernetes accepts only in some versions or with a surprising result, and hazards (stale
+cache, deprecated fields). docs/kubernetes.md cites the source of each rule.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from kfp_nbsecrets import ir, refs, rules
+from kfp_nbsecrets import ir, refs, rules, validate
+from kfp_nbsecrets.errors import quote
 
 ERROR = "error"
 WARNING = "warning"
@@ -32,8 +36,12 @@ CODES = {
     "invalid-env": ERROR,
     "env-clash": ERROR,
     "invalid-mount": ERROR,
-    "mount-clash": ERROR,
-    "mounted-twice": ERROR,
+    "volume-clash": ERROR,
+    "env-name-version": WARNING,
+    "env-override": WARNING,
+    "mount-path": WARNING,
+    "mount-clash": WARNING,
+    "invalid-pull-secret": WARNING,
     "deprecated-secret-name": WARNING,
     "invalid-default": WARNING,
     "cache-hazard": WARNING,
@@ -59,7 +67,7 @@ class Finding:
 
 def lint(source: Any) -> list[Finding]:
     """All findings of a pipeline from any source, or of a PipelineModel, sorted by task path."""
-    model = source if isinstance(source, ir.PipelineModel) else ir.inspect(source)
+    model = ir.read_pipeline(source)
     findings: list[Finding] = []
     for task in model.tasks:
         if task.is_container:
@@ -85,31 +93,33 @@ def _task_findings(compiled: ir.CompiledPipeline, task: ir.Task) -> list[Finding
     config = compiled.platform_config(task.executor)
     found: list[Finding] = []
     for binding in task.secret_bindings():
-        entry = config["secretAsEnv" if binding.kind == "env" else "secretAsVolume"][binding.index]
-        found.extend(_name_findings(compiled, task, binding, entry))
-        if binding.kind == "env":
-            found.extend(_env_entry_findings(task, binding))
-        elif problem := rules.mount_path_problem(binding.mount_path):
-            found.append(_from_rule("invalid-mount", task, problem))
-    found.extend(_env_clashes(compiled, task, config))
-    found.extend(_mount_clashes(task, config))
+        found.extend(_name_findings(compiled, task, binding))
+        if binding.kind == "env" and not binding.env:
+            found.append(_finding("empty-env", task, "a secretAsEnv entry maps no secret key to an env var",
+                                  "map at least one key, e.g. {'password': 'DB_PASSWORD'}"))
+    container = compiled.executor_spec(task.executor).get("container", {})
+    container_env = [item.get("name", "") for item in container.get("env", [])]
+    found.extend(_finding(problem.code, task, problem.message, problem.fix)
+                 for problem in validate.config_problems(config, container_env))
     return found
 
 
-def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Binding, entry: dict):
+def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Binding):
     reference, source, volume = binding.reference, binding.source, binding.kind == "volume"
-    constant = entry.get("secretNameParameter", {}).get("runtimeValue", {}).get("constant")
+    parameter = binding.entry.name_parameter
+    constant = (parameter or {}).get("runtimeValue", {}).get("constant")
     if reference is None and constant is not None:
-        yield _finding("non-string-name", task, f"secret name {constant!r} is not a string",
+        yield _finding("non-string-name", task, f"secret name {quote(constant)} is not a string",
                        "set the secret name to a string")
         return
     if reference is None:
         yield _finding("no-name", task, f"a {binding.kind} secret entry names no secret",
                        "set secretNameParameter, e.g. re-attach it with kfp_nbsecrets.bind")
         return
-    if "secretNameParameter" not in entry:
+    if parameter is None:
         yield _finding("deprecated-secret-name", task,
-                       f"secret {entry['secretName']!r} is named only by the deprecated 'secretName' field",
+                       f"secret {quote(binding.entry.raw['secretName'])} is named only by the deprecated"
+                       f" 'secretName' field",
                        "recompile with a current kfp-kubernetes, which also writes secretNameParameter")
     if isinstance(reference, refs.Literal):
         local = list(_literal_findings(task, reference.name, volume))
@@ -123,9 +133,10 @@ def _name_findings(compiled: ir.CompiledPipeline, task: ir.Task, binding: ir.Bin
                        "pass the value down to this task, or bind the secret again with kfp_nbsecrets.bind")
     if source.kind == "parameter" and isinstance(source.default, str) \
             and (problem := rules.secret_name_problem(source.default, volume=volume)):
+        parameter = quote(source.parameter)
         yield _finding("invalid-default", task,
-                       f"default of parameter {source.parameter!r} is unusable: {problem.split('; ')[0]}",
-                       f"give {source.parameter!r} a valid default or always pass it when starting a run")
+                       f"default of parameter {parameter} is unusable: {problem.split('; ')[0]}",
+                       f"give {parameter} a valid default or always pass it when starting a run")
     if source.kind != "literal" and task.caching:
         yield _finding("cache-hazard", task,
                        f"secret name from {source.describe()} on a cached task: the cache key ignores"
@@ -138,7 +149,7 @@ def _literal_findings(task: ir.Task, name: str, volume: bool):
         what = "a pipeline channel placeholder (an f-string or str() of a parameter)" \
             if refs.CHANNEL_PLACEHOLDER in name else "a template"
         yield _finding("template-literal", task,
-                       f"secret name {name!r} contains {what} but was compiled as a literal name",
+                       f"secret name {quote(name)} contains {what} but was compiled as a literal name",
                        "pass the parameter or task output itself as the secret name, or use"
                        " kfp_nbsecrets.use_secret_as_env/volume, which compile templates")
     elif problem := rules.secret_name_problem(name, volume=volume):
@@ -150,11 +161,13 @@ def _input_findings(task: ir.Task, name: str):
     declared = ir.input_type(level, name)
     if declared is None:
         yield _finding("missing-input", task,
-                       f"secret name comes from input {name!r}, which {ir.dag_name(level)} does not have",
+                       f"secret name comes from input {quote(name)}, which {ir.dag_name(level)} does"
+                       f" not have",
                        "add the parameter to the pipeline, or bind the secret again with"
                        " kfp_nbsecrets.bind, which threads parameters through nested DAGs")
     elif declared != "STRING":
-        yield _finding("non-string-name", task, f"secret name comes from input {name!r} of type {declared}",
+        yield _finding("non-string-name", task,
+                       f"secret name comes from input {quote(name)} of type {declared}",
                        "declare the parameter as str")
 
 
@@ -166,56 +179,18 @@ def _output_findings(compiled: ir.CompiledPipeline, task: ir.Task, reference: re
         return
     if reference.task not in level.spec.get("dag", {}).get("tasks", {}):
         yield _finding("missing-producer", task,
-                       f"secret name comes from task {reference.task!r}, not in {ir.dag_name(level)}",
+                       f"secret name comes from task {quote(reference.task)}, not in {ir.dag_name(level)}",
                        "take the name from a task of the same DAG")
         return
     declared = ir.output_type(compiled, level, reference.task, reference.output)
     if declared is None:
         yield _finding("missing-output", task,
-                       f"secret name comes from output {reference.output!r} of task {reference.task!r},"
+                       f"secret name comes from output {quote(reference.output)} of task"
+                       f" {quote(reference.task)},"
                        f" which has no such output parameter",
                        "use an existing string output of that task")
     elif declared != "STRING":
         yield _finding("non-string-name", task,
-                       f"secret name comes from output {reference.output!r} of task {reference.task!r},"
+                       f"secret name comes from output {quote(reference.output)} of task"
+                       f" {quote(reference.task)},"
                        f" of type {declared}", "return the name as str")
-
-
-def _env_entry_findings(task: ir.Task, binding: ir.Binding):
-    if not binding.env:
-        yield _finding("empty-env", task, "a secretAsEnv entry maps no secret key to an env var",
-                       "map at least one key, e.g. {'password': 'DB_PASSWORD'}")
-    for key, env in binding.env:
-        if problem := rules.secret_key_problem(key):
-            yield _from_rule("invalid-key", task, problem)
-        if problem := rules.env_name_problem(env):
-            yield _from_rule("invalid-env", task, problem)
-
-
-def env_names(compiled: ir.CompiledPipeline, executor: str | None, config: dict) -> list[tuple[str, str]]:
-    """(env var, where it is set) for every env var set on an executor."""
-    container = compiled.executor_spec(executor).get("container", {})
-    names = [(item.get("name", ""), "by set_env_variable") for item in container.get("env", [])]
-    return names + rules.platform_env_names(config)
-
-
-def _env_clashes(compiled: ir.CompiledPipeline, task: ir.Task, config: dict):
-    names = env_names(compiled, task.executor, config)
-    counts = Counter(name for name, _ in names)
-    for name in sorted(n for n, count in counts.items() if count > 1):
-        where = " and ".join(origin for env, origin in names if env == name)
-        yield _finding("env-clash", task, f"env var {name!r} is set more than once ({where})",
-                       "give each secret key its own env var name")
-
-
-def _mount_clashes(task: ir.Task, config: dict):
-    paths = rules.mount_paths(config)
-    counts = Counter(path for path, _ in paths)
-    for path in sorted(p for p, count in counts.items() if count > 1):
-        kinds = " and ".join(kind for mounted, kind in paths if mounted == path)
-        yield _finding("mount-clash", task, f"mount path {path!r} is used more than once ({kinds})",
-                       "mount each volume at its own path")
-    mounted = Counter(str(b.reference) for b in task.bindings if b.kind == "volume" and b.reference)
-    for name in sorted(n for n, count in mounted.items() if count > 1):
-        yield _finding("mounted-twice", task, f"secret {name} is mounted {mounted[name]} times",
-                       "a pod cannot mount the same secret twice; read all its files from one path")

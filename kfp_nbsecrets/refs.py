@@ -15,9 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kfp_nbsecrets.errors import TemplateError
+from kfp_nbsecrets.errors import TemplateError, quote
 
 CHANNEL_PLACEHOLDER = "{{channel:"
+#: Prefix of the DAG inputs the KFP compiler adds to pass a value into a nested DAG.
+CHANNEL_PREFIX = "pipelinechannel--"
+#: The one arrow shown between a secret key and its env var (also in the JupyterLab renderer).
+ARROW = "\u2192"
 
 _TEMPLATE = re.compile(
     r"\{\{\s*(?:tasks\.(?P<task>[A-Za-z0-9][-A-Za-z0-9_]*)\.(?P<output>[A-Za-z_][A-Za-z0-9_]*)"
@@ -53,6 +57,20 @@ class TaskOutput:
 SecretRef = Literal | PipelineParam | TaskOutput
 
 
+def describe(ref: SecretRef) -> str:
+    """A reference in words, for messages: ``'db-creds'``, ``parameter 'env'``, ``output 'x' of task 't'``."""
+    if isinstance(ref, PipelineParam):
+        return f"parameter {quote(ref.name.removeprefix(CHANNEL_PREFIX))}"
+    if isinstance(ref, TaskOutput):
+        return f"output {quote(ref.output)} of task {quote(ref.task)}"
+    return quote(ref.name)
+
+
+def key_to_env_text(pairs) -> str:
+    """``'password → DB_PASSWORD, user → DB_USER'`` for (secret key, env var) pairs."""
+    return ", ".join(f"{key} {ARROW} {env}" for key, env in pairs)
+
+
 def is_template(text: str) -> bool:
     """Whether ``text`` is meant as a template (it contains ``{{``) rather than a plain name."""
     return "{{" in text
@@ -67,13 +85,13 @@ def parse(text: str) -> SecretRef:
         return Literal(text)
     if CHANNEL_PLACEHOLDER in text:
         raise TemplateError(
-            f"{text!r} embeds a pipeline channel placeholder; pass the parameter or task output"
+            f"{quote(text)} embeds a pipeline channel placeholder; pass the parameter or task output"
             " itself as the secret name, not a string built from it"
         )
     match = _TEMPLATE.fullmatch(text.strip())
     if match is None:
         raise TemplateError(
-            f"malformed secret name template {text!r}: the whole name must be one template,"
+            f"malformed secret name template {quote(text)}: the whole name must be one template,"
             " either '{{PARAM}}' (a pipeline parameter) or '{{tasks.TASK.OUTPUT}}' (a task output)"
         )
     if match["param"]:

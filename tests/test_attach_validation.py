@@ -1,6 +1,7 @@
 """Every bad input raises a one-line SecretBindingError and leaves the task exactly as it was."""
 
 import copy
+import warnings
 
 import pytest
 from kfp import dsl, kubernetes
@@ -12,6 +13,7 @@ from kfp_nbsecrets import (
     InvalidMountError,
     InvalidSecretKeyError,
     InvalidSecretNameError,
+    KubernetesWarning,
     NotATaskError,
     SecretBindingError,
 )
@@ -50,6 +52,20 @@ def refused(task, call, error, *fragments):
     return message
 
 
+def warned(task, call, *fragments):
+    """Assert that ``call()`` is accepted with one KubernetesWarning naming ``fragments``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    (warning,) = [w for w in caught if issubclass(w.category, KubernetesWarning)]
+    message = str(warning.message)
+    assert warning.filename == __file__, warning.filename  # attributed to the caller's line
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
 def in_pipeline(body):
     """Run ``body(task, params)`` while a pipeline is being defined; the task already has bindings."""
     @dsl.pipeline(name="p")
@@ -66,89 +82,142 @@ def in_pipeline(body):
 @pytest.mark.parametrize(
     ("name", "fragment"),
     [("Db_Creds", "'db-creds'"), ("-db", "'db'"), ("db..creds", "not a valid Kubernetes name"),
-     ("a" * 254, "at most 253"), ("", "empty")],
+     ("a" * 254, "254 characters; the limit is 253"), ("", "empty")],
 )
 def test_literal_name_must_be_a_dns_subdomain(name, fragment):
     in_pipeline(lambda t, _: refused(t, lambda: env(t, name, {"k": "K"}), InvalidSecretNameError, fragment))
 
 
-@pytest.mark.parametrize("name", ["db.creds", "a" * 64])
-def test_volume_name_must_be_a_dns_label(name):
+@pytest.mark.parametrize(("name", "fragment"), [("db.creds", "'db.creds'"),
+                                                ("a" * 64, "64 characters; the limit is 63")])
+def test_volume_name_must_be_a_dns_label(name, fragment):
     in_pipeline(lambda t, _: refused(
-        t, lambda: volume(t, name, "/etc/x"), InvalidSecretNameError, repr(name), "DNS-1123 label"))
+        t, lambda: volume(t, name, "/etc/x"), InvalidSecretNameError, fragment, "DNS-1123 label"))
+
+
+@pytest.mark.parametrize("length", [254, 100_000])
+def test_a_long_value_is_quoted_short_once_with_its_length(length):
+    def body(t, _):
+        message = refused(t, lambda: env(t, "a" * length, {"k": "K"}), InvalidSecretNameError,
+                          f"{length} characters; the limit is 253")
+        assert len(message) < 300 and "a" * 61 not in message
+    in_pipeline(body)
 
 
 def test_dotted_name_is_fine_as_env():
     in_pipeline(lambda t, _: env(t, "db.creds", {"k": "K"}))
 
 
-def test_same_literal_secret_mounted_twice():
-    in_pipeline(lambda t, _: refused(
-        t, lambda: volume(t, "tls", "/etc/other"), InvalidMountError, "'tls'", "already mounted", "/etc/tls"))
+def test_same_literal_secret_mounted_twice_is_one_volume_at_two_paths():
+    """Argo merges the two pod volumes of one name: Kubernetes mounts the one volume at both paths."""
+    def body(t, _):
+        volume(t, "tls", "/etc/other")
+        assert [e["mountPath"] for e in t.platform_config["kubernetes"]["secretAsVolume"]] == [
+            "/etc/tls", "/etc/other"]
+    in_pipeline(body)
 
 
-def test_same_parameter_secret_mounted_twice():
+def test_same_parameter_secret_mounted_twice_is_accepted():
     def body(t, params):
         volume(t, params["db_secret"], "/etc/db")
-        refused(t, lambda: volume(t, params["db_secret"], "/etc/db2"), InvalidMountError,
-                "parameter 'db_secret'", "already mounted")
+        volume(t, params["db_secret"], "/etc/db2")
     in_pipeline(body)
 
 
 @pytest.mark.parametrize(
     ("mount", "kind"),
     [
-        (lambda t: kubernetes.mount_pvc(t, pvc_name="data", mount_path="/data"), "pvcMount"),
-        (lambda t: kubernetes.use_config_map_as_volume(t, "cfg", mount_path="/data"), "configMapAsVolume"),
-        (lambda t: kubernetes.empty_dir_mount(t, volume_name="tmp", mount_path="/data"), "emptyDirMounts"),
-        (lambda t: volume(t, "other", "/data/"), "secretAsVolume"),
+        (lambda t: kubernetes.mount_pvc(t, pvc_name="data", mount_path="/data"), "PVC 'data'"),
+        (lambda t: kubernetes.use_config_map_as_volume(t, "cfg", mount_path="/data"), "ConfigMap 'cfg'"),
+        (lambda t: kubernetes.empty_dir_mount(t, volume_name="tmp", mount_path="/data"), "emptyDir 'tmp'"),
+        (lambda t: volume(t, "other", "/data/"), "secret 'other'"),
     ],
 )
-def test_mount_path_already_used(mount, kind):
+def test_mount_path_already_used_warns(mount, kind):
     def body(t, _):
         mount(t)
-        refused(t, lambda: volume(t, "creds", "/data"), InvalidMountError, "'/data'", kind)
+        warned(t, lambda: volume(t, "creds", "/data"), "'/data'", kind, "secret 'creds'", "only the last one")
+    in_pipeline(body)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("data", "PVC"), ("cfg", "ConfigMap")],
+)
+def test_one_pod_volume_name_for_two_kinds_is_refused(name, kind):
+    def body(t, _):
+        if kind == "PVC":
+            kubernetes.mount_pvc(t, pvc_name=name, mount_path="/data")
+        else:
+            kubernetes.use_config_map_as_volume(t, name, mount_path="/data")
+        refused(t, lambda: volume(t, name, "/etc/s"), InvalidMountError, f"pod volume {name!r}",
+                "two sources",
+                f"{kind} {name!r}", f"secret {name!r}")
     in_pipeline(body)
 
 
 @pytest.mark.parametrize(
     ("path", "fragment"),
-    [("etc/db", "relative"), ("/etc/../root", "'..'"), ("", "non-empty"), (None, "non-empty")],
+    [("", "non-empty"), (None, "non-empty"), ("/", "container's root"), ("//", "container's root"),
+     ("/etc/..", "container's root"), ("/kfp-launcher", "KFP launcher")],
 )
-def test_bad_mount_path(path, fragment):
+def test_mount_path_no_container_can_have(path, fragment):
     in_pipeline(lambda t, _: refused(t, lambda: volume(t, "creds", path), InvalidMountError, fragment))
 
 
-@pytest.mark.parametrize("name", ["1PASSWORD", "DB PASSWORD", "DB=X", ""])
-def test_env_name_kubernetes_rejects(name):
+@pytest.mark.parametrize(
+    ("path", "fragments"),
+    [("etc/db", ("relative", "'/etc/db'")), ("/etc/../root", ("mounted at '/root'",)),
+     ("/data:ro", ("':'", "mountPath"))],
+)
+def test_mount_path_kubernetes_accepts_with_a_caveat(path, fragments):
+    in_pipeline(lambda t, _: warned(t, lambda: volume(t, "creds", path), *fragments))
+
+
+@pytest.mark.parametrize("name", ["DB=X", "", "DB\tX", "PASS\u00e9"])
+def test_env_name_every_kubernetes_rejects(name):
     in_pipeline(lambda t, _: refused(
         t, lambda: env(t, "creds", {"password": name}), InvalidEnvError, repr(name)))
 
 
-def test_same_env_twice_in_one_mapping():
-    in_pipeline(lambda t, _: refused(
-        t, lambda: env(t, "creds", {"user": "X", "password": "X"}), InvalidEnvError,
-        "'X'", "'user'", "'password'"))
+@pytest.mark.parametrize("name", ["1PASSWORD", "DB PASSWORD", "db:password"])
+def test_relaxed_env_name_warns_with_the_versions(name):
+    in_pipeline(lambda t, _: warned(
+        t, lambda: env(t, "creds", {"password": name}), repr(name), "1.30", "1.32", "1.34"))
 
 
-def test_same_env_from_two_secrets():
-    in_pipeline(lambda t, _: refused(
-        t, lambda: env(t, "other", {"login": "DB_USER"}), InvalidEnvError, "'DB_USER'", "already set"))
+def test_same_env_twice_in_one_mapping_keeps_the_last():
+    in_pipeline(lambda t, _: warned(
+        t, lambda: env(t, "creds", {"user": "X", "password": "X"}), "'X'", "'user'", "'password'",
+        "keeps the last one"))
+
+
+def test_same_env_from_two_secrets_keeps_the_last():
+    in_pipeline(lambda t, _: warned(
+        t, lambda: env(t, "other", {"login": "DB_USER"}), "'DB_USER'", "secret 'other' key 'login'",
+        "keeps the last one"))
 
 
 @pytest.mark.parametrize(
     ("set_env", "origin"),
     [
         (lambda t: t.set_env_variable("MODE", "x"), "set_env_variable"),
-        (lambda t: kubernetes.use_config_map_as_env(t, "cfg", {"mode": "MODE"}), "configMapAsEnv"),
-        (lambda t: kubernetes.use_field_path_as_env(t, "MODE", "metadata.name"), "fieldPathAsEnv"),
+        (lambda t: kubernetes.use_config_map_as_env(t, "cfg", {"mode": "MODE"}),
+         "ConfigMap 'cfg' key 'mode'"),
+        (lambda t: kubernetes.use_field_path_as_env(t, "MODE", "metadata.name"),
+         "field path 'metadata.name'"),
     ],
 )
-def test_env_clashes_with_env_already_on_the_task(set_env, origin):
+def test_env_from_another_kind_of_source_is_refused(set_env, origin):
     def body(t, _):
         set_env(t)
-        refused(t, lambda: env(t, "creds", {"mode": "MODE"}), InvalidEnvError, "'MODE'", origin)
+        refused(t, lambda: env(t, "creds", {"mode": "MODE"}), InvalidEnvError, "'MODE'", origin, "two kinds")
     in_pipeline(body)
+
+
+def test_env_of_the_kfp_backend_is_refused():
+    in_pipeline(lambda t, _: refused(t, lambda: env(t, "creds", {"pod": "KFP_POD_NAME"}), InvalidEnvError,
+                                     "'KFP_POD_NAME'", "the KFP backend"))
 
 
 @pytest.mark.parametrize("key", ["pass word", "..secret", ".", "a/b", 3])
@@ -229,3 +298,21 @@ def test_upstream_failure_rolls_back(monkeypatch):
             env(t, p["db_secret"], {"password": "DB_PASSWORD"})
         assert state(t) == before
     in_pipeline(body)
+
+
+def test_a_loop_task_output_cannot_name_a_secret_outside_its_loop():
+    """kfp would fail at compile time with InvalidTopologyException; the binding is refused first."""
+    problems = []
+
+    @dsl.pipeline
+    def pipe():
+        with dsl.ParallelFor(["a", "b"]):
+            made = consume(x="a")
+            inside = consume(x="in")
+            env(inside, made.output, {"k": "K"})  # the same loop: fine
+        outside = consume(x="out")
+        for name in (made.output, "{{tasks.consume.Output}}"):
+            problems.append(refused(outside, lambda name=name: env(outside, name, {"k": "K"}), ChannelError,
+                                    "runs in a dsl.ParallelFor", "move the task into that loop"))
+
+    assert len(problems) == 2

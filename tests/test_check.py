@@ -11,11 +11,12 @@ from kfp_nbsecrets.sources.kube import KubernetesSource
 from kfp_nbsecrets.sources.memory import MemorySource
 
 ALL = {"literal-creds": {"password": "p"}, "a-one": {"x": "1"}, "b-two": {"x": "2"},
-       "db-creds": {"user": "u", "token": "t"}}
+       "db-creds": {"user": "u", "token": "t"}, "regcred": {".dockerconfigjson": "{}"}}
+TYPES = {"regcred": "kubernetes.io/dockerconfigjson"}
 
 
 def memory(secrets=ALL):
-    return MemorySource(secrets, namespace="team-a")
+    return MemorySource(secrets, types=TYPES, namespace="team-a")
 
 
 def by_name(result):
@@ -88,16 +89,43 @@ def test_parameter_without_default_needs_an_argument():
     assert check.check_run(needs_arg, {"secret_name": "db-creds"}, source=memory()).ok
 
 
-def test_same_secret_mounted_twice_in_one_task():
+def test_same_secret_mounted_twice_in_one_task_is_fine():
+    """Argo merges the two pod volumes of one name into one, mounted at both paths."""
     @dsl.pipeline(name="twice-mounted")
     def twice_mounted(first: str = "db-creds", second: str = "db-creds"):
         task = consume(text="x")
         kubernetes.use_secret_as_volume(task, first, "/a")
         kubernetes.use_secret_as_volume(task, second, "/b")
 
-    result = check.check_run(twice_mounted, source=memory())
-    assert any("mounted twice" in p for p in result.problems())
-    assert check.check_run(twice_mounted, {"second": "a-one"}, source=memory()).ok
+    assert check.check_run(twice_mounted, source=memory()).ok
+
+
+def pulling(*names):
+    @dsl.pipeline(name="pulling")
+    def pulling_pipeline(registry: str = "regcred"):
+        kubernetes.set_image_pull_secrets(consume(text="x"), [*names, registry])
+    return pulling_pipeline
+
+
+def test_image_pull_secrets_exist_and_are_docker_config_secrets():
+    config = {".dockerconfigjson": '{"auths": {}}'}
+    source = MemorySource({"regcred": config, "legacy": {".dockercfg": "{}"}, "opaque": {"x": "1"},
+                           "empty-docker": {"other": "1"}},
+                          types={"regcred": "kubernetes.io/dockerconfigjson",
+                                 "legacy": "kubernetes.io/dockercfg",
+                                 "empty-docker": "kubernetes.io/dockerconfigjson"})
+    result = check.check_run(pulling("legacy"), source=source)
+    assert result.ok, result.problems()
+    assert {(item.kind, item.name) for item in result.items} == {("image-pull", "regcred"),
+                                                                  ("image-pull", "legacy")}
+    result = check.check_run(pulling("opaque", "empty-docker", "Bad_Name"), {"registry": "regcrd"},
+                             source=source)
+    problems = " ".join(result.problems())
+    assert "of type 'Opaque'" in problems and "kubernetes.io/dockerconfigjson" in problems
+    assert "has no '.dockerconfigjson' key" in problems
+    assert "image pull secret name 'Bad_Name'" in problems
+    assert "secret 'regcrd' (argument registry) not found" in problems
+    assert "did you mean 'regcred'" in problems
 
 
 def test_coerce_arguments_by_declared_type():
@@ -130,7 +158,7 @@ def test_kubernetes_source_in_target_namespace_without_leaking_values(emulator, 
     monkeypatch.setenv("KUBECONFIG", str(emulator.write_kubeconfig(tmp_path, namespace="team-a")))
     canary = "CANARY-VALUE-8c1f"
     for name, keys in ALL.items():
-        emulator.add_secret(name, "team-b", {key: canary for key in keys})
+        emulator.add_secret(name, "team-b", {key: canary for key in keys}, type=TYPES.get(name, "Opaque"))
     emulator.add_secret("db-creds", "team-a", {"user": canary})
     source = KubernetesSource(timeout=5)
     result = check.check_run(nested(), source=source, namespace="team-b")
@@ -138,7 +166,7 @@ def test_kubernetes_source_in_target_namespace_without_leaking_values(emulator, 
     assert "namespace 'team-b'" in result.where
     result = check.check_run(nested(), source=source)
     assert not result.ok and "namespace 'team-a'" in result.where
-    assert canary not in repr(result) + result._repr_html_() + str(result.to_json())
+    assert canary not in repr(result) + result._repr_mimebundle_()["text/html"] + str(result.to_json())
 
 
 def test_unreachable_source_stops_the_check(tmp_path, monkeypatch):

@@ -53,7 +53,7 @@ def test_attach_env_and_parameterized_mount(tmp_path, capsys):
                  "--env", "password=DB_PASSWORD", "--env", "user=DB_USER", "-o", str(out)]) == 0
     assert main(["attach", str(out), "--task", "consume", "--param", "tls_secret", "--default", "tls",
                  "--mount", "/tls", "--optional", "-o", str(out)]) == 0
-    env, volume = ir.inspect(str(out)).task("consume").secret_bindings()
+    env, volume = ir.read_pipeline(str(out)).task("consume").secret_bindings()
     assert env.env == (("password", "DB_PASSWORD"), ("user", "DB_USER"))
     assert (volume.source.parameter, volume.source.default, volume.optional) == ("tls_secret", "tls", True)
     assert main(["lint", str(out)]) == 0
@@ -81,3 +81,33 @@ def test_missing_file_and_usage_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["attach", "p.yaml", "--task", "t", "--env", "a=A", "--mount", "/m", "-o", "x"])
     assert exit_info.value.code == 2
+
+
+BILLION_LAUGHS = "root: {dag: {tasks: {}}}\n" + "".join(
+    f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else ', '.join(['lol'] * 9)}]\n" for i in range(9))
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda d: (d / "p.yaml", "root: 5\n"), "does not parse"),
+    (lambda d: (d / "p.yaml", "root:\n  dag:\n    tasks: [1, 2]\n"), "does not parse"),
+    (lambda d: (d / "p.yaml", "- just\n- a list\n"), "is not a compiled pipeline"),
+    (lambda d: (d / "p.yaml", BILLION_LAUGHS), "uses YAML aliases"),
+    (lambda d: (d / "p.yaml", b"\x89PNG\r\n\x1a\n\xff\xfe"), "is not UTF-8 text"),
+    (lambda d: (d / "dir.yaml", None), "is a directory"),
+    (lambda d: (d / "missing.yaml", False), "no such file"),
+])
+@pytest.mark.parametrize("command", ["inspect", "lint", "attach"])
+@pytest.mark.timeout(30)
+def test_hostile_files_get_one_line_and_exit_2(tmp_path, capsys, make, expected, command):
+    path, content = make(tmp_path)
+    if content is None:
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content:
+        path.write_text(content)
+    extra = ["--task", "t", "--secret", "s", "--mount", "/s", "-o", str(tmp_path / "out.yaml")] \
+        if command == "attach" else []
+    assert main([command, str(path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err and str(path) in err and "Traceback" not in err

@@ -22,10 +22,13 @@ def test_text_table_lists_each_binding():
     text = preview(nested())._repr_mimebundle_()["text/plain"]
     lines = text.splitlines()
     assert lines[0] == "pipeline 'nested': 15 tasks, 6 secret bindings, 0 errors, 4 warnings"
+    single = flat()
+    bind(single, "consume", "db", env={"k": "K"})
+    assert "2 tasks, 1 secret binding, 0 errors, 0 warnings" in preview(single).summary()
     assert lines[1].split() == ["TASK", "SECRET", "SOURCE", "ENV", "/", "MOUNT"]
     assert any(line.split()[:2] == ["exit-handler-1/for-loop-2/consume-3", "item"] for line in lines)
     assert "parameter, default 'db-creds'" in text
-    assert "password->DB_PASSWORD" in text and "/secrets/out" in text
+    assert "password → DB_PASSWORD" in text and "/secrets/out" in text
     assert lines[-1].startswith("warning: ")
 
 
@@ -37,18 +40,51 @@ def test_output_is_deterministic_across_definitions():
     assert not re.search(r"[0-9a-f]{32}", dumped), "no random ids (the root group's uuid) may leak"
 
 
-def test_html_is_escaped_highlighted_and_collapsible():
+def test_html_is_escaped_and_carries_no_ir():
     pipeline = flat()
     bind(pipeline, "consume", "{{secret_name}}", env={"k": "K"})
     compiled = ir.load(pipeline)
     compiled.pipeline_spec["pipelineInfo"]["name"] = "<script>alert(1)</script>"
     page = preview(compiled)._repr_mimebundle_()["text/html"]
     assert "<script>" not in page and "&lt;script&gt;" in page
-    assert "<details open><summary>Kubernetes platform spec</summary>" in page
-    assert "<details><summary>Full IR (JSON)</summary>" in page
-    assert 'style="color' in page  # pygments inline highlighting
     assert "cache-hazard" not in page  # bind turned caching off
-    assert "secretAsEnv" in page
+    assert "secretAsEnv" not in page and "deploymentSpec" not in page  # no IR, no platform spec
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "") and "https://" not in page
+
+
+def test_static_html_draws_one_svg_node_per_task_with_badges_and_markers():
+    model = ir.read_pipeline(nested())
+    page = preview(model).html()
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    nodes = re.findall(r"<g class='(?:t|g)[ '][^>]*><title>([^<]*)</title>", svg)
+    assert sorted(title.split(" (")[0] for title in nodes) == sorted(task.path for task in model.tasks)
+    assert "<script" not in page and " id=" not in svg  # no ids: previews never clash on a page
+    # badges name the secret or its parameter
+    assert ">regcred<" in svg and ">literal-creds<" in svg and ">{{secret_name}}<" in svg
+    assert "class='mw'" in svg  # the cache-hazard warnings are marked
+    assert "condition-4: produce-Output == &#x27;x&#x27;" in svg  # conditions show their predicate
+    assert svg.count("<path d='M") >= 2  # edges with their arrowheads
+
+
+def test_fallbacks_are_capped_with_a_note(monkeypatch):
+    from kfp_nbsecrets import display, svg
+
+    monkeypatch.setattr(display, "MAX_ROWS", 2)
+    monkeypatch.setattr(svg, "MAX_TASKS", 3)
+    shown = preview(nested())
+    assert "4 more rows not shown (first 2 of 6)" in shown.text()
+    page = shown.html()
+    assert "<svg" not in page and "is not drawn in this static view (it draws at most 3" in page
+    assert "4 more rows not shown" in page
+
+
+def test_findings_of_the_same_problem_share_one_row():
+    from kfp_nbsecrets import lint
+    from kfp_nbsecrets.display import grouped_findings
+
+    same = [lint.Finding("warning", "cache-hazard", f"t{i}", "m", "f") for i in range(7)]
+    merged = grouped_findings([*same, lint.Finding("error", "no-name", "x", "m2", "f2")])
+    assert [f.task for f in merged] == ["t0, t1, t2, t3, t4, \u2026 (7 tasks)", "x"]
 
 
 def test_payload_schema():

@@ -9,7 +9,7 @@ from kfp_nbsecrets import ir
 
 @pytest.fixture(scope="module")
 def model():
-    return ir.inspect(nested())
+    return ir.read_pipeline(nested())
 
 
 def by_path(model):
@@ -62,14 +62,14 @@ def test_task_output_and_loop_items(model):
 
 
 def test_loop_over_raw_list_and_sub_pipeline_called_twice():
-    tasks = by_path(ir.inspect(twice()))
+    tasks = by_path(ir.read_pipeline(twice()))
     (item,) = tasks["for-loop-2/consume"].bindings
     assert item.source.items.kind == "literal"
     assert "inner/consume" in tasks and "inner-2/consume" in tasks
 
 
 def test_dependencies_caching_image_and_command():
-    tasks = by_path(ir.inspect(flat()))
+    tasks = by_path(ir.read_pipeline(flat()))
     assert tasks["consume-2"].depends_on == ("consume",)
     assert tasks["consume"].caching is True
     assert tasks["consume"].image == "python:3.11"
@@ -79,19 +79,19 @@ def test_dependencies_caching_image_and_command():
 def test_same_model_from_component_file_text_and_dicts(tmp_path):
     pipeline = nested()
     text = compile_to(pipeline, tmp_path / "p.yaml")
-    expected = ir.inspect(pipeline).tasks
-    assert ir.inspect(str(tmp_path / "p.yaml")).tasks == expected
-    assert ir.inspect(tmp_path / "p.yaml").tasks == expected
-    assert ir.inspect(text).tasks == expected
-    assert ir.inspect(list(yaml.safe_load_all(text))).tasks == expected
-    assert ir.inspect(ir.load(pipeline)).tasks == expected
+    expected = ir.read_pipeline(pipeline).tasks
+    assert ir.read_pipeline(str(tmp_path / "p.yaml")).tasks == expected
+    assert ir.read_pipeline(tmp_path / "p.yaml").tasks == expected
+    assert ir.read_pipeline(text).tasks == expected
+    assert ir.read_pipeline(list(yaml.safe_load_all(text))).tasks == expected
+    assert ir.read_pipeline(ir.load(pipeline)).tasks == expected
 
 
 def test_unresolved_input_is_reported():
     compiled = ir.load(nested())
     loop = compiled.pipeline_spec["components"]["comp-for-loop-2"]
     del loop["inputDefinitions"]["parameters"]["pipelinechannel--names-loop-item"]
-    (binding,) = by_path(ir.inspect(compiled))["exit-handler-1/for-loop-2/consume-3"].bindings
+    (binding,) = by_path(ir.read_pipeline(compiled))["exit-handler-1/for-loop-2/consume-3"].bindings
     assert binding.source.kind == "unresolved"
     assert "has no input 'pipelinechannel--names-loop-item'" in binding.source.problem
 
@@ -99,4 +99,4 @@ def test_unresolved_input_is_reported():
 @pytest.mark.parametrize("bad", ["a: [", "just: text\n", 42])
 def test_not_a_pipeline_is_refused(bad):
     with pytest.raises((ValueError, TypeError)):
-        ir.inspect(bad)
+        ir.read_pipeline(bad)

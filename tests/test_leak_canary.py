@@ -242,10 +242,11 @@ def test_main_flows_leak_nothing(sandbox, capfd):
 
     import kfp_nbsecrets
     from kfp_nbsecrets import check, display, lint, sources, submit
-    from kfp_nbsecrets import local as nblocal
     from kfp_nbsecrets.bind import bind
-    from kfp_nbsecrets.sources.local import LocalStore
+    from kfp_nbsecrets.local_run import hook
+    from kfp_nbsecrets.local_run import sandbox as local_sandbox
     from kfp_nbsecrets.sources.memory import MemorySource
+    from kfp_nbsecrets.sources.store import LocalStore
 
     canaries = Canaries()
     values = {"db": {"user": canaries.new(), "password": canaries.new()}, "tls": {"crt": canaries.new()},
@@ -275,7 +276,7 @@ def test_main_flows_leak_nothing(sandbox, capfd):
                 print("digest", label, hashlib.sha256("".join(seen).encode()).hexdigest()[:12])
                 return f"{label}: {len(seen)} values"
 
-            volumes = nblocal.sandbox_problem() is None
+            volumes = local_sandbox.sandbox_problem() is None
 
             @dsl.pipeline(name="canary")
             def canary_pipeline(db_secret: str = "db") -> str:
@@ -295,7 +296,7 @@ def test_main_flows_leak_nothing(sandbox, capfd):
             shown = display.preview(bound)
             surfaces["preview"] = json.dumps(shown._repr_mimebundle_(), default=str)
             surfaces["lint"] = "\n".join(map(str, lint.lint(bound)))
-            surfaces["inspect"] = repr(kfp_nbsecrets.inspect(bound))
+            surfaces["inspect"] = repr(kfp_nbsecrets.read_pipeline(bound))
 
             # pre-run checks against every source
             for source in (memory, store, "k8s"):
@@ -307,6 +308,9 @@ def test_main_flows_leak_nothing(sandbox, capfd):
             missing = check.check_run(canary_pipeline, {"db_secret": "dbx"}, source="k8s", namespace="canary")
             assert not missing.ok
             surfaces["failing check"] = repr(missing)
+            # what crossed the wire for every list: Tables asked for, and no value in any answer
+            assert cluster.list_bodies and all("as=Table" in accept for accept in cluster.list_accepts)
+            surfaces["Kubernetes list answers"] = b"\n".join(cluster.list_bodies).decode()
 
             # submit to the loopback KFP server (check through the emulator), follow the run
             handle = submit.submit(bound, {"db_secret": "db"}, host=server.url, namespace="canary",
@@ -341,4 +345,4 @@ def test_main_flows_leak_nothing(sandbox, capfd):
     # control: the scanner does find a canary where one is
     assert leaks(canaries, {"control": base64.b64encode(b"k=" + values["db"]["user"].encode()).decode()})
     assert leaks(canaries, {"control": values["tls"]["crt"]})
-    assert not [p for p in sandbox["tmp"].iterdir() if p.name.startswith(nblocal.TEMP_PREFIX)]
+    assert not [p for p in sandbox["tmp"].iterdir() if p.name.startswith(hook.TEMP_PREFIX)]

@@ -17,8 +17,7 @@ import pytest
 from kfp import dsl, local
 
 from kfp_nbsecrets import attach, sources
-from kfp_nbsecrets import local as nblocal
-from kfp_nbsecrets.local import LocalRunSecretError, run_local
+from kfp_nbsecrets.local_run import LocalRunSecretError, hook, run_local, sandbox
 from kfp_nbsecrets.sources.memory import MemorySource
 
 CANARY_PW = "canary-PW-6f1d9b2e"
@@ -116,7 +115,7 @@ def env(tmp_path, monkeypatch, caplog, capfd):
             texts.append(handle.read().decode("utf-8", "replace"))
     for canary in CANARIES:
         assert not any(canary in text for text in texts), f"canary {canary} leaked"
-    assert not [name for name in os.listdir(tmp) if name.startswith(nblocal.TEMP_PREFIX)]
+    assert not [name for name in os.listdir(tmp) if name.startswith(sandbox.TEMP_PREFIX)]
     assert _environ() == environ_before
     assert os.path.exists("/secrets") == secrets_dir_before, "a mount path was created on the host"
 
@@ -285,9 +284,9 @@ def test_null_parameter_skips_the_entry(source):
         task = report(label="t", env_names=["TOKEN"], mount="")
         attach.use_secret_as_env(task, secret, {"token": "TOKEN"})
 
-    bindings = nblocal.bindings_by_executor(pipe.platform_spec)
+    bindings = hook.entries_by_executor(pipe.platform_spec)
     (binding,) = bindings["exec-report"]
-    run = nblocal._Run(bindings, source)
+    run = hook._Injection(bindings, source)
     store = io.IOStore()
     store.put_parent_input("secret", None)
     assert run.resolve_name("report", binding, store) is None
@@ -340,7 +339,7 @@ def test_invalid_resolved_name(env, capfd, source):
 
 
 def test_no_mount_namespace_fails_clearly(env, capfd, source, monkeypatch):
-    monkeypatch.setattr(nblocal, "sandbox_problem",
+    monkeypatch.setattr(sandbox, "sandbox_problem",
                         lambda: "the 'bwrap' program is not installed; install bubblewrap")
 
     @dsl.pipeline(name="nosandbox")
@@ -354,7 +353,7 @@ def test_no_mount_namespace_fails_clearly(env, capfd, source, monkeypatch):
 
 def test_probe_reports_missing_bwrap(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert "bubblewrap" in nblocal._probe_sandbox()
+    assert "bubblewrap" in sandbox._probe_sandbox()
 
 
 # ---------------------------------------------------------------------------------- hygiene
@@ -365,13 +364,16 @@ def test_interrupt_removes_the_temp_dir(env, source, monkeypatch):
     from kfp.local import subprocess_task_handler
     from kfp.local.orchestrator import task_executor
 
-    original = task_executor.execute_single_task
+    from kfp_nbsecrets.local_run.processes import TaskProcesses
+
+    original = task_executor.execute_single_task, subprocess_task_handler.run_local_subprocess
     seen = {}
 
-    def interrupted(full_command, env_vars=None):
-        dirs = [d for d in os.listdir(env["tmp"]) if d.startswith(nblocal.TEMP_PREFIX)]
-        path = os.path.join(env["tmp"], dirs[0])
-        seen["dir_mode"] = stat.S_IMODE(os.stat(path).st_mode)
+    def interrupted(self, full_command, env_vars=None):
+        root = sandbox.private_root()
+        (name,) = os.listdir(root)
+        path = os.path.join(root, name)
+        seen["dir_mode"] = stat.S_IMODE(os.stat(path).st_mode), stat.S_IMODE(os.stat(root).st_mode)
         volume = os.path.join(path, "volume-0")
         seen["file_modes"] = {stat.S_IMODE(os.stat(os.path.join(volume, name)).st_mode)
                               for name in os.listdir(volume)}
@@ -379,7 +381,7 @@ def test_interrupt_removes_the_temp_dir(env, source, monkeypatch):
         seen["argv_clean"] = not any(c in " ".join(full_command) for c in CANARIES)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(subprocess_task_handler, "run_local_subprocess", interrupted)
+    monkeypatch.setattr(TaskProcesses, "run_local_subprocess", interrupted)
 
     @dsl.pipeline(name="interrupt")
     def pipe():
@@ -389,8 +391,9 @@ def test_interrupt_removes_the_temp_dir(env, source, monkeypatch):
 
     with pytest.raises(KeyboardInterrupt):
         env["run"](pipe, None, source)
-    assert seen == {"dir_mode": 0o700, "file_modes": {0o600}, "env": ["DB_PASSWORD"], "argv_clean": True}
-    assert task_executor.execute_single_task is original
+    assert seen == {"dir_mode": (0o700, 0o700), "file_modes": {0o600}, "env": ["DB_PASSWORD"],
+                    "argv_clean": True}
+    assert (task_executor.execute_single_task, subprocess_task_handler.run_local_subprocess) == original
 
 
 def test_real_sigint_during_a_task(env, source):
@@ -405,7 +408,7 @@ def test_real_sigint_during_a_task(env, source):
 
     def interrupt_when_started():
         for _ in range(200):
-            if any(d.startswith(nblocal.TEMP_PREFIX) for d in os.listdir(env["tmp"])):
+            if any(d.startswith(sandbox.TEMP_PREFIX) for d in os.listdir(env["tmp"])):
                 break
             threading.Event().wait(0.02)
         threading.Event().wait(0.3)
@@ -455,7 +458,7 @@ def test_rejects_a_single_component(source):
 
 
 def test_bwrap_arguments_mirror_without_touching_the_host(tmp_path):
-    args = nblocal.bwrap_arguments([(str(tmp_path), "/secrets/db")], str(tmp_path))
+    args = sandbox.bwrap_arguments([(str(tmp_path), "/secrets/db")], str(tmp_path))
     assert args[args.index("--ro-bind") + 1: args.index("--ro-bind") + 3] == [str(tmp_path), "/secrets/db"]
     assert "--dev-bind" in args and "/usr" in args
 
@@ -497,8 +500,20 @@ def test_docker_runner_gets_read_only_bind_mounts(monkeypatch, tmp_path):
     fake.types = types.SimpleNamespace(Mount=Mount)
     monkeypatch.setitem(sys.modules, "docker", fake)
     runner = types.SimpleNamespace(container_run_args={"user": "1000", "mounts": [Mount(target="/data")]})
-    prepared = nblocal._Prepared(volumes=[(str(tmp_path), "/secrets//db/")])
-    copied = nblocal._docker_runner_with_mounts(runner, prepared)
+    copied = sandbox.docker_runner_with_mounts(runner, [(str(tmp_path), "/secrets//db/")])
     assert copied.container_run_args["mounts"][1] == {
         "target": "/secrets/db", "source": str(tmp_path), "type": "bind", "read_only": True}
     assert runner.container_run_args["mounts"] == [Mount(target="/data")]  # the user's runner is untouched
+
+
+def test_a_parameter_added_by_bind_can_be_set_for_a_local_run(env, capfd, source):
+    from kfp_nbsecrets.bind import bind
+
+    @dsl.pipeline(name="bound-later")
+    def pipe():
+        report(label="t", env_names=["TOKEN"], mount="")
+
+    bind(pipe, "report", "team-a", env={"token": "TOKEN"}, param="team_secret")
+    assert _run_report(env, capfd, pipe, {"team_secret": "team-b"}, source) == \
+        [f"t env:TOKEN={digest(CANARY_B)}"]
+    assert _run_report(env, capfd, pipe, None, source) == [f"t env:TOKEN={digest(CANARY_A)}"]

@@ -3,7 +3,8 @@
 import pytest
 from IPython.core.error import UsageError
 from kfp import dsl, kubernetes
-from kfp_server import KfpServer
+from kfp_server import KfpServer, isolate_client_environment
+from magic_shell import kfp_secret
 from pipelines import consume, nested
 
 from kfp_nbsecrets import sources
@@ -11,21 +12,19 @@ from kfp_nbsecrets.check import CheckResult
 from kfp_nbsecrets.submit import RunHandle
 
 SECRETS = {"literal-creds": {"password": "p"}, "a-one": {"x": "1"}, "b-two": {"x": "2"},
-           "db-creds": {"user": "u", "token": "t"}}
+           "db-creds": {"user": "u", "token": "t"}, "regcred": {".dockerconfigjson": "{}"}}
+TYPES = {"regcred": "kubernetes.io/dockerconfigjson"}  # the image pull secret of nested()
 TRAITS = ("kfp_host", "backend_version", "kfp_namespace", "existing_token", "cookies", "ui_host",
           "experiment", "check_source", "kfp_timeout", "poll_interval")
 
 
 @pytest.fixture
 def shell(ip, monkeypatch, tmp_path):
-    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
-    monkeypatch.delenv("KF_PIPELINES_UI_ENDPOINT", raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setenv("HOME", str(tmp_path))
+    isolate_client_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
     memory = sources.get_source("memory")
     for name, values in SECRETS.items():
-        memory.add(name, values)
+        memory.add(name, values, type=TYPES.get(name, "Opaque"))
     server = KfpServer().start()
     magics = ip.magics_manager.registry["KfpSecretMagics"]
     ip.run_line_magic("config", f"KfpSecretMagics.kfp_host = {server.url!r}")
@@ -41,16 +40,6 @@ def shell(ip, monkeypatch, tmp_path):
             setattr(magics, trait, magics.trait_defaults(trait))
 
 
-def magic(ip, line):
-    """Run ``%kfp_secret LINE`` as a cell (the magic reads the notebook's namespace); raise what it raised."""
-    result = ip.run_cell(f"%kfp_secret {line}")
-    if result.error_before_exec:
-        raise result.error_before_exec
-    if result.error_in_exec:
-        raise result.error_in_exec
-    return result.result
-
-
 def test_config_traits_are_set_per_notebook(shell):
     shell.run_line_magic("config", "KfpSecretMagics.backend_version = '2.14.0'")
     magics = shell.magics_manager.registry["KfpSecretMagics"]
@@ -59,24 +48,24 @@ def test_config_traits_are_set_per_notebook(shell):
 
 
 def test_check_returns_a_display_object(shell):
-    result = magic(shell, "check nested --arg secret_name=db-creds")
+    result = kfp_secret(shell, "check nested --arg secret_name=db-creds")
     assert isinstance(result, CheckResult) and result.ok
-    result = magic(shell, "check nested --arg secret_name=missing --arg 'names=[\"a-one\"]'")
+    result = kfp_secret(shell, "check nested --arg secret_name=missing --arg 'names=[\"a-one\"]'")
     assert not result.ok and any("secret 'missing'" in p for p in result.problems())
     assert set(result._repr_mimebundle_()) == {"text/plain", "text/html"}
 
 
 def test_check_and_run_argument_errors_are_one_line(shell):
     with pytest.raises(UsageError, match="has no parameter 'secret_nam'.*did you mean 'secret_name'"):
-        magic(shell, "check nested --arg secret_nam=x")
+        kfp_secret(shell, "check nested --arg secret_nam=x")
     with pytest.raises(UsageError, match="is not NAME=VALUE"):
-        magic(shell, "run nested --arg novalue")
+        kfp_secret(shell, "run nested --arg novalue")
     with pytest.raises(UsageError, match="no pipeline variable or compiled YAML file 'nestd'"):
-        magic(shell, "run nestd")
+        kfp_secret(shell, "run nestd")
 
 
 def test_run_wait_returns_the_finished_handle(shell, capsys):
-    handle = magic(shell, "run nested --wait --timeout 10 --experiment exp --run-name r1")
+    handle = kfp_secret(shell, "run nested --wait --timeout 10 --experiment exp --run-name r1")
     assert isinstance(handle, RunHandle)
     assert handle.state == "SUCCEEDED" and handle.task_states == {"consume": "SUCCEEDED"}
     assert handle.name == "r1"
@@ -86,7 +75,7 @@ def test_run_wait_returns_the_finished_handle(shell, capsys):
 
 
 def test_run_without_wait_attaches_a_live_status_widget(shell):
-    handle = magic(shell, "run nested")
+    handle = kfp_secret(shell, "run nested")
     status = handle._view
     assert status is not None
     status.join(10)
@@ -100,7 +89,7 @@ def test_run_without_wait_attaches_a_live_status_widget(shell):
 def test_stop_button_stops_polling_not_the_run(shell):
     shell.server.script = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"})]
     shell.run_line_magic("config", "KfpSecretMagics.poll_interval = 0.05")
-    handle = magic(shell, "run nested")
+    handle = kfp_secret(shell, "run nested")
     status = handle._view
     status.stop_button.click()
     status.join(5)
@@ -110,9 +99,9 @@ def test_stop_button_stops_polling_not_the_run(shell):
 
 def test_run_refused_by_the_check_and_no_check(shell):
     with pytest.raises(UsageError, match="pre-run secret check failed.*secret 'nope'.*--no-check"):
-        magic(shell, "run nested --arg secret_name=nope")
+        kfp_secret(shell, "run nested --arg secret_name=nope")
     assert not shell.server.runs
-    handle = magic(shell, "run nested --arg secret_name=nope --no-check --wait")
+    handle = kfp_secret(shell, "run nested --arg secret_name=nope --no-check --wait")
     assert handle.state == "SUCCEEDED"
 
 
@@ -124,31 +113,87 @@ def test_version_skew_guard_from_config(shell):
 
     shell.user_ns["literal"] = literal
     shell.run_line_magic("config", "KfpSecretMagics.backend_version = '2.4.0'")
-    with pytest.raises(UsageError, match="refusing to submit 'nested'.*< 2.5.0"):
-        magic(shell, "run nested")
+    with pytest.raises(UsageError, match="cannot send 'nested' to backend 2.4.0 \\(< 2.5.0"):
+        kfp_secret(shell, "run nested")
     with pytest.raises(UsageError, match="--legacy-secret-name"):
-        magic(shell, "run literal")
+        kfp_secret(shell, "run literal --no-resolve")
     shell.server.backend_version = "2.4.0"
-    assert magic(shell, "run literal --legacy-secret-name --wait").state == "SUCCEEDED"
+    assert kfp_secret(shell, "run literal --no-resolve --legacy-secret-name --wait").state == "SUCCEEDED"
+    assert kfp_secret(shell, "run literal --wait").state == "SUCCEEDED"
 
 
 def test_server_errors_become_usage_errors(shell):
     shell.server.fail(503, times=1, method="POST", path="/runs")
     with pytest.raises(UsageError, match="server error 503.*not retried"):
-        magic(shell, "run nested")
+        kfp_secret(shell, "run nested")
     shell.server.token = "t0k"
     with pytest.raises(UsageError, match="401 Unauthorized"):
-        magic(shell, "run nested")
+        kfp_secret(shell, "run nested")
     shell.run_line_magic("config", "KfpSecretMagics.existing_token = 't0k'")
-    assert magic(shell, "run nested --wait").state == "SUCCEEDED"
+    assert kfp_secret(shell, "run nested --wait").state == "SUCCEEDED"
 
 
 def test_local_dispatches_to_run_local(shell, monkeypatch):
-    import kfp_nbsecrets.local as local
+    import kfp_nbsecrets.local_run as local
 
     calls = []
     monkeypatch.setattr(local, "run_local", lambda pipeline, arguments=None, source=None:
                         calls.append((pipeline, arguments, source)) or {"Output": "ok"})
-    assert magic(shell, "run nested --local --arg secret_name=db-creds --source memory") == {"Output": "ok"}
+    line = "run nested --local --arg secret_name=db-creds --source memory"
+    assert kfp_secret(shell, line) == {"Output": "ok"}
     assert calls == [(shell.user_ns["nested"], {"secret_name": "db-creds"}, "memory")]
     assert not shell.server.requests
+
+
+@pytest.mark.parametrize("line, message", [
+    ("run nested --timeout 5", "--timeout applies to --wait only"),
+    ("run nested --wait --timeout 0", "--timeout 0: give a number of seconds above 0"),
+    ("run nested --local --legacy-secret-name", "--legacy-secret-name applies to runs submitted to KFP"),
+    ("run nested --local --wait --experiment e", "--experiment, --wait apply to runs submitted to KFP"),
+    ("run nested --no-check --source memory", "--source tells the pre-run check where to look"),
+    ("run nested --legacy-secret-name", "--legacy-secret-name applies with --no-resolve only"),
+    ("schedule nested --cron '0 2 * * *' --no-check --source k8s", "--source tells the pre-run check"),
+])
+def test_options_that_would_do_nothing_are_refused(shell, line, message):
+    with pytest.raises(UsageError, match=message):
+        kfp_secret(shell, line)
+    assert not shell.server.requests
+
+
+def test_schedule_creates_a_recurring_run(shell):
+    job = kfp_secret(shell, "schedule nested --cron '0 2 * * *' --arg secret_name=db-creds"
+                            " --max-concurrency 2 --name nightly --experiment exp")
+    (created,) = shell.server.recurring_runs.values()
+    assert created["trigger"]["cron_schedule"]["cron"] == "0 0 2 * * *" and created["max_concurrency"] == "2"
+    assert job.name == "nightly" and "a secret deleted or renamed later" in repr(job)
+    with pytest.raises(UsageError, match="pre-run secret check failed.*secret 'nope'"):
+        kfp_secret(shell, "schedule nested --cron @daily --arg secret_name=nope")
+    with pytest.raises(UsageError, match="max concurrency 11 is out of the backend's range"):
+        kfp_secret(shell, "schedule nested --cron @daily --max-concurrency 11")
+    with pytest.raises(UsageError, match="the following arguments are required: --cron"):
+        kfp_secret(shell, "schedule nested")
+    assert len(shell.server.recurring_runs) == 1
+
+
+def test_upload_a_pipeline_and_a_version(shell):
+    made = kfp_secret(shell, "upload nested --name team-etl --description 'for the team'")
+    assert made.url.endswith(f"/#/pipelines/details/{made.pipeline_id}")
+    version = kfp_secret(shell, "upload nested --name team-etl --version v2")
+    assert version.version == "v2" and "/version/" in version.url
+    with pytest.raises(UsageError, match="exists already.*--version"):
+        kfp_secret(shell, "upload nested --name team-etl")
+    shell.server.backend_version = "2.2.0"
+    with pytest.raises(UsageError, match="backend 2.2.0 .*literal names only"):
+        kfp_secret(shell, "upload nested --name other")
+
+
+def test_stop_button_stops_a_read_that_hangs(shell):
+    shell.server.script = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"})]
+    handle = kfp_secret(shell, "run nested")
+    status = handle._view
+    shell.server.hang(times=1000, method="GET", path="/runs/")
+    status.join(0.5)  # the poller is now inside a read the server never answers (kfp_timeout 30 s)
+    status.stop_button.click()
+    status.join(2)
+    assert not status.polling and status.failure is None
+    assert "updates stopped" in status.line.value

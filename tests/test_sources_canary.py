@@ -2,7 +2,9 @@
 
 import base64
 import dataclasses
+import json
 import logging
+import os
 import tempfile
 import time
 import traceback
@@ -15,8 +17,8 @@ from kube_emulator import SECRETS
 
 from kfp_nbsecrets.sources import SecretInfo, SecretValues, SourceError
 from kfp_nbsecrets.sources.kube import KubernetesSource
-from kfp_nbsecrets.sources.local import LocalStore
 from kfp_nbsecrets.sources.memory import MemorySource
+from kfp_nbsecrets.sources.store import LocalStore
 
 LOGGERS = ("", "kubernetes", "kubernetes.client.rest", "urllib3", "urllib3.connectionpool", "kfp_nbsecrets")
 
@@ -93,7 +95,9 @@ def run_reads(witness: Witness, source, name: str, keys: list[str], namespace=No
 
 def assert_no_file_outside(directory: Path, since: float, canary: str, allowed: set[Path]) -> None:
     encoded = base64.b64encode(canary.encode())
-    for path in Path(tempfile.gettempdir()).rglob("*"):
+    # os.walk, not rglob: other processes' temp dirs may vanish while the scan runs
+    paths = (Path(folder) / name for folder, _, names in os.walk(tempfile.gettempdir()) for name in names)
+    for path in paths:
         try:
             if not path.is_file() or path.stat().st_mtime < since or path in allowed:
                 continue
@@ -165,8 +169,23 @@ def test_kubernetes_source(canary, debug_logs, emulator, tmp_path, monkeypatch):
     witness.call(source.keys, "sa")
     emulator.fail(500, kmock.action.LIST, SECRETS, reason="InternalError")
     witness.call(source.list_secrets)
-    assert source._api.api_client.last_response is None  # the client keeps no raw response
+    assert source._api_client.last_response is None  # the client keeps no raw response
 
     witness.assert_clean(canary, debug_logs.records)
     assert any(record.name.startswith("urllib3") for record in debug_logs.records), "urllib3 logged nothing"
     assert_no_file_outside(tmp_path / "none", started, canary, allowed=set())
+    assert_lists_sent_no_value(emulator, canary)
+    # control: the scan finds a value in what a plain (full-object) list would have sent
+    plain = {"kind": "SecretList", "items": [emulator.secret("db", "default")]}
+    emulator.list_bodies.append(json.dumps(plain).encode())
+    with pytest.raises(AssertionError, match="crossed the wire"):
+        assert_lists_sent_no_value(emulator, canary)
+
+
+def assert_lists_sent_no_value(emulator, canary: str) -> None:
+    """What the emulator sent for every list: no canary, raw or base64; every list asked for a Table only."""
+    assert emulator.list_bodies
+    assert all("as=Table" in clause for accept in emulator.list_accepts for clause in accept.split(","))
+    encoded = base64.b64encode(canary.encode())
+    sent = [body for body in emulator.list_bodies if canary.encode() in body or encoded in body]
+    assert not sent, f"a canary value crossed the wire in {len(sent)} list answer(s)"

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from kfp_nbsecrets import sources
+from kfp_nbsecrets.errors import ConfigurationError
 from kfp_nbsecrets.sources import MissingKeysError, SecretInfo, SecretNotFound
 from kfp_nbsecrets.sources.memory import MemorySource
 
@@ -103,18 +104,18 @@ def test_configure_and_get_source(tmp_path, monkeypatch):
 
 
 def test_configure_rejects_unknown_settings():
-    with pytest.raises(TypeError, match=r"unknown source setting\(s\) \['colour'\]"):
+    with pytest.raises(ConfigurationError, match=r"unknown source setting\(s\) \['colour'\]"):
         sources.configure(colour="red")
-    with pytest.raises(ValueError, match="unknown source 'vault'"):
+    with pytest.raises(ConfigurationError, match="unknown source 'vault'"):
         sources.configure(source="vault")
-    with pytest.raises(ValueError, match="timeout must be a positive number"):
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
         sources.configure(timeout=0)
     assert sources.current_settings() == sources.SourceSettings()
 
 
 def test_import_is_cheap():
     code = (
-        "import sys, kfp_nbsecrets.sources, kfp_nbsecrets.sources.kube, kfp_nbsecrets.sources.local,"
+        "import sys, kfp_nbsecrets.sources, kfp_nbsecrets.sources.kube, kfp_nbsecrets.sources.store,"
         " kfp_nbsecrets.sources.memory;"
         "heavy = [m for m in ('kfp', 'kubernetes', 'IPython', 'ipywidgets') if m in sys.modules];"
         "print(heavy)"

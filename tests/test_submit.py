@@ -9,7 +9,7 @@ import urllib.request
 import kmock
 import pytest
 from kfp import dsl, kubernetes
-from kfp_server import KfpServer
+from kfp_server import KfpServer, isolate_client_environment
 from kube_emulator import KubeEmulator, free_port
 from pipelines import consume, nested
 
@@ -19,17 +19,16 @@ from kfp_nbsecrets.sources.memory import MemorySource
 
 FAST = submit.Backoff(0.01, 0.05)
 SECRETS = {"literal-creds": {"password": "p"}, "a-one": {"x": "1"}, "b-two": {"x": "2"},
-           "db-creds": {"user": "u", "token": "t"}}
+           "db-creds": {"user": "u", "token": "t"}, "regcred": {".dockerconfigjson": "{}"}}
+TYPES = {"regcred": "kubernetes.io/dockerconfigjson"}  # the image pull secret of nested()
+MEMORY = MemorySource(SECRETS, types=TYPES)
 FAILED_SCRIPT = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"}),
                  ("FAILED", {"consume": "FAILED", "produce": "SUCCEEDED"})]
 
 
 @pytest.fixture
 def server(monkeypatch, tmp_path):
-    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
-    monkeypatch.delenv("KF_PIPELINES_UI_ENDPOINT", raising=False)
-    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setenv("HOME", str(tmp_path))
+    isolate_client_environment(monkeypatch, tmp_path)
     running = KfpServer().start()
     try:
         yield running
@@ -49,7 +48,7 @@ def literal_pipeline(optional: bool = False):
 
 
 def go(server, pipeline=None, arguments=None, **options):
-    options.setdefault("source", MemorySource(SECRETS))
+    options.setdefault("source", MemorySource(SECRETS, types=TYPES))
     options.setdefault("pod_events", None)
     options.setdefault("backoff", FAST)
     options.setdefault("timeout", 5)
@@ -106,7 +105,7 @@ def test_secret_values_never_reach_the_server(server, tmp_path, monkeypatch):
     try:
         monkeypatch.setenv("KUBECONFIG", str(emulator.write_kubeconfig(tmp_path, namespace="team-a")))
         for name, keys in SECRETS.items():
-            emulator.add_secret(name, "team-a", {key: canary for key in keys})
+            emulator.add_secret(name, "team-a", {key: canary for key in keys}, type=TYPES.get(name, "Opaque"))
         handle = go(server, source="k8s", arguments={"secret_name": "db-creds"}, namespace="team-a")
         handle.wait(5)
     finally:
@@ -159,11 +158,12 @@ def test_auth_token_cookie_and_service_account_token(server, tmp_path, monkeypat
 
 def test_endpoint_from_environment_and_namespace(server, monkeypatch):
     monkeypatch.setenv("KF_PIPELINES_ENDPOINT", server.url)
-    handle = submit.submit(nested(), source=MemorySource(SECRETS), namespace="team-a", experiment="exp",
+    handle = submit.submit(nested(), source=MEMORY, namespace="team-a", experiment="exp",
                            pod_events=None, backoff=FAST)
     experiment = server.experiments[handle.experiment_id]
     assert experiment["display_name"] == "exp" and experiment["namespace"] == "team-a"
-    assert not any(r.path.endswith("/healthz") for r in server.requests)
+    assert [r.path for r in server.requests if r.path.endswith("/healthz")] == ["/apis/v1beta1/healthz"]
+    assert handle.backend == "2.17.0 (healthz)"
 
 
 def test_missing_experiment_id_unreachable_host_and_timeout(server):
@@ -172,7 +172,7 @@ def test_missing_experiment_id_unreachable_host_and_timeout(server):
     unreachable = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     with pytest.raises(submit.Unreachable, match="cannot reach the KFP API"):
-        submit.submit(nested(), host=unreachable, source=MemorySource(SECRETS), pod_events=None, backoff=FAST)
+        submit.submit(nested(), host=unreachable, source=MEMORY, pod_events=None, backoff=FAST)
     assert time.monotonic() - started < 5
     server.delay = 0.6
     with pytest.raises(submit.BackendTimeout, match="did not answer in time"):
@@ -192,32 +192,34 @@ def test_server_rejects_unknown_fields_like_the_go_backend(server):
     assert error.value.code == 400 and "colour" in error.value.read().decode()
 
 
-def test_version_skew_before_2_5_refuses_parameter_names(server):
-    server.backend_version = "2.4.0"
+def test_version_skew_before_2_5_without_resolution(server):
+    server.backend_version, server.tag_name = "2.4.0", "unknown"  # no version reported: no guard
     with pytest.raises(submit.RejectedError, match='unknown field.*secretNameParameter'):
         go(server)
-    with pytest.raises(submit.VersionSkewError, match="< 2.5.0.*upgrade the backend"):
-        go(server, backend_version="2.4.0", legacy_secret_name=True)
+    with pytest.raises(submit.VersionSkewError, match="< 2.5.0.*upgrade the backend.*resolve_names=True"):
+        go(server, backend_version="2.4.0", resolve_names=False, legacy_secret_name=True)
     with pytest.raises(submit.VersionSkewError, match="legacy_secret_name=True"):
-        go(server, literal_pipeline(), backend_version="2.4.0")
-    go(server, literal_pipeline(), backend_version="v2.4.0", legacy_secret_name=True)
-    (run,) = server.runs.values()
-    executors = run.data["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"]
-    entries = [e for config in executors["executors"].values() for e in config.get("secretAsEnv", [])]
-    assert entries == [{"secretName": "db-creds", "keyToEnv": [{"secretKey": "user", "envVar": "DB_USER"}]}]
+        go(server, literal_pipeline(), backend_version="2.4.0", resolve_names=False)
+    go(server, literal_pipeline(), backend_version="v2.4.0", resolve_names=False, legacy_secret_name=True)
+    go(server, literal_pipeline(), backend_version="2.4.0")  # a literal name is resolved as itself
+    first, second = server.runs.values()
+    for run in (first, second):
+        executors = run.data["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"]
+        entries = [e for config in executors["executors"].values() for e in config.get("secretAsEnv", [])]
+        key_to_env = [{"secretKey": "user", "envVar": "DB_USER"}]
+        assert entries == [{"secretName": "db-creds", "keyToEnv": key_to_env}]
+    assert "description" not in second.data  # nothing came from a parameter
 
 
 def test_version_skew_before_2_15_optional_env(server):
-    server.backend_version = "2.14.1"
-    with pytest.raises(submit.RejectedError, match='unknown field.*"optional"'):
+    server.backend_version = "2.14.1"  # detected from healthz
+    with pytest.raises(submit.VersionSkewError, match="2.14.1 .*drop_optional=True"):
         go(server, literal_pipeline(optional=True))
-    with pytest.raises(submit.VersionSkewError, match="drop_optional=True"):
-        go(server, literal_pipeline(optional=True), backend_version="2.14.1")
-    go(server, literal_pipeline(optional=True), backend_version="2.14.1", drop_optional=True)
+    go(server, literal_pipeline(optional=True), drop_optional=True)
     with pytest.raises(submit.RejectedError, match='unknown field.*"optional"'):
         go(server, literal_pipeline(optional=True), backend_version="2.17.0")  # a wrong version setting
     server.backend_version = "2.15.0"
-    go(server, literal_pipeline(optional=True), backend_version="2.15.0")
+    go(server, literal_pipeline(optional=True))
     assert len(server.runs) == 2
     assert submit.version_skew(literal_pipeline(True), None) == []
     with pytest.raises(ValueError, match="MAJOR.MINOR.PATCH"):

@@ -2,9 +2,11 @@
 
 Each subcommand is a ``cmd_<name>`` method decorated with :func:`~kfp_nbsecrets.magics.router.subcommand`,
 which declares its arguments; the router finds them by name, so a new subcommand is one more
-method, usually in a mixin module of this package. Every
-mistake becomes a one-line ``UsageError``; library errors too, unless
-``%config KfpSecretMagics.full_errors = True``.
+method, usually in a mixin module of this package. The grammar (``%kfp_secret?``, ``help``, the
+README) is generated from those declarations. A mistake on the line, and every error of the package
+(:class:`~kfp_nbsecrets.errors.KfpNbSecretsError`), is a one-line ``UsageError`` (with
+``%config KfpSecretMagics.full_errors = True``, the package's errors keep their traceback); any other
+exception is a bug and keeps its traceback, as in IPython's own magics.
 """
 
 from __future__ import annotations
@@ -17,41 +19,27 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, needs_local_scope, no_var_expand
 from traitlets import Bool, Enum, Float, Unicode, observe
 
+from kfp_nbsecrets.errors import KfpNbSecretsError, one_line
 from kfp_nbsecrets.magics.attach_commands import AttachCommands
 from kfp_nbsecrets.magics.pick_commands import PickCommands
-from kfp_nbsecrets.magics.router import SOURCE_CHOICES, Parser, Stop, arg, did_you_mean, one_line, subcommand
+from kfp_nbsecrets.magics.router import (
+    IN_PIPELINE,
+    OUTSIDE,
+    SOURCE_CHOICES,
+    HelpShown,
+    arg,
+    build_parser,
+    close_matches,
+    grammar_lines,
+    subcommand,
+)
 from kfp_nbsecrets.magics.run_commands import RunCommands
 from kfp_nbsecrets.magics.secret_commands import SecretCommands
 
-GRAMMAR = """\
-%kfp_secret SUBCOMMAND ...
-
-Inside a @dsl.pipeline function body:
-  %kfp_secret env TASK SECRET KEY=ENV [KEY=ENV ...] [--optional]
-  %kfp_secret mount TASK SECRET PATH [--optional]
-
-Outside pipelines:
-  %kfp_secret bind PIPELINE TASK SECRET (--env KEY=ENV ... | --mount PATH)
-                   [--param NAME] [--default VALUE] [--optional] [--keep-cache]
-  %kfp_secret unbind PIPELINE TASK [SECRET]
-  %kfp_secret bindings PIPELINE
-  %kfp_secret list [--namespace NS] [--source local|k8s|memory] [--filter TEXT] [--all]
-  %kfp_secret keys SECRET [--namespace NS] [--source local|k8s|memory]
-  %kfp_secret preview PIPELINE
-  %kfp_secret lint PIPELINE_OR_FILE
-  %kfp_secret check PIPELINE [--arg NAME=VALUE ...] [--namespace NS] [--source local|k8s|memory]
-  %kfp_secret run PIPELINE [--arg NAME=VALUE ...] [--experiment E] [--run-name N] [--namespace NS]
-                  [--wait [--timeout S]] [--no-check] [--local] [--legacy-secret-name] [--drop-optional]
-  %kfp_secret pick [PIPELINE] [--source local|k8s|memory] [--namespace NS]
-  %kfp_secret store add NAME KEY [KEY ...] [--replace]   (each value by hidden prompt)
-  %kfp_secret store import FILE [--name NAME] [--replace] (a Secret manifest, or a .env file as NAME)
-  %kfp_secret store rm NAME
-  %kfp_secret store ls
-  %kfp_secret help [SUBCOMMAND]
-
+NOTES = """\
 SECRET is a literal name, '{{PARAM}}' (a pipeline parameter), '{{tasks.TASK.OUTPUT}}' (a task
-output) or, inside a pipeline, the name of a parameter or loop variable in scope. Secret values
-are never written on a magic line.
+output) or, inside a pipeline body, a Python expression in the function's scope: a parameter, a
+loop item, a task output such as 'producer.output'. Secret values are never written on a magic line.
 """
 
 
@@ -92,43 +80,41 @@ class KfpSecretMagics(AttachCommands, SecretCommands, PickCommands, RunCommands,
         name, rest = words[0], words[1:]
         method = self._command(name)
         try:
-            args = self._parser(name, method).parse_args(rest)
-        except Stop:
+            args = build_parser(name, method).parse_args(rest)
+        except HelpShown:
             return None
         try:
             return method(args, local_ns if local_ns is not None else self.shell.user_ns)
-        except UsageError:
-            raise
-        except Exception as error:
+        except KfpNbSecretsError as error:
             if self.full_errors:
                 raise
             raise UsageError(one_line(error)) from None
 
-    kfp_secret.__doc__ = GRAMMAR
-
     def _command(self, name: str) -> Callable:
         method = getattr(self, f"cmd_{name.replace('-', '_')}", None)
         if method is None or not hasattr(method, "summary"):
-            raise UsageError(f"unknown subcommand {name!r}{did_you_mean(name, self.subcommands())};"
+            raise UsageError(f"unknown subcommand {name!r}{close_matches(name, self.subcommands())};"
                              " see %kfp_secret help")
         return method
 
-    def subcommands(self) -> list[str]:
-        return sorted(name[4:].replace("_", "-") for name in dir(type(self))
-                      if name.startswith("cmd_") and hasattr(getattr(self, name), "summary"))
+    @classmethod
+    def subcommands(cls) -> list[str]:
+        """Subcommand names in grammar order: each mixin's, in definition order, this class's last."""
+        owners = [*cls.__mro__[1:], cls]
+        return [name[4:].replace("_", "-") for owner in owners for name, value in vars(owner).items()
+                if name.startswith("cmd_") and hasattr(value, "summary")]
 
-    def _parser(self, name: str, method: Callable) -> Parser:
-        parser = Parser(prog=f"%kfp_secret {name}", description=method.summary, add_help=True)
-        for names, options in method.arguments:
-            if names == ("subcommands",):
-                sub = parser.add_subparsers(dest="action", required=True, parser_class=Parser)
-                for action, (summary, arguments) in options.items():
-                    action_parser = sub.add_parser(action, help=summary, description=summary)
-                    for action_names, action_options in arguments:
-                        action_parser.add_argument(*action_names, **action_options)
-            else:
-                parser.add_argument(*names, **options)
-        return parser
+    @classmethod
+    def grammar(cls) -> str:
+        """The grammar of every subcommand, generated from their parsers (``%kfp_secret?``, README)."""
+        lines = ["%kfp_secret SUBCOMMAND ..."]
+        for section in (IN_PIPELINE, OUTSIDE):
+            lines += ["", section]
+            for name in cls.subcommands():
+                method = getattr(cls, f"cmd_{name.replace('-', '_')}")
+                if method.section == section:
+                    lines += grammar_lines(name, method)
+        return "\n".join(lines) + "\n\n" + NOTES
 
     # -- help ---------------------------------------------------------------------------------------
 
@@ -138,9 +124,12 @@ class KfpSecretMagics(AttachCommands, SecretCommands, PickCommands, RunCommands,
         if args.topic is None:
             summaries = "\n".join(f"  {name:<10} {self._command(name).summary}"
                                   for name in self.subcommands())
-            print(f"{GRAMMAR}\nSubcommands:\n{summaries}")
+            print(f"{self.grammar()}\nSubcommands:\n{summaries}")
             return
-        print(self._parser(args.topic, self._command(args.topic)).format_help())
+        print(build_parser(args.topic, self._command(args.topic)).format_help())
+
+
+KfpSecretMagics.kfp_secret.__doc__ = KfpSecretMagics.grammar()
 
 
 def load_ipython_extension(ipython) -> None:

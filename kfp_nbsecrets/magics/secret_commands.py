@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from IPython.core.error import UsageError
+from IPython.core.error import StdinNotImplementedError, UsageError
 
-from kfp_nbsecrets.magics.router import SOURCE_CHOICES, arg, subcommand
+from kfp_nbsecrets.magics.router import SOURCE_CHOICES, actions, arg, subcommand
 from kfp_nbsecrets.tables import Table
 
 
@@ -16,7 +16,7 @@ class SecretCommands:
     # -- secrets ------------------------------------------------------------------------------------
 
     @subcommand(
-        "List secrets: names, types and key names (never values).",
+        "List secrets: names, types and key names (never values; from Kubernetes key counts: see keys).",
         arg("--namespace", metavar="NS"),
         arg("--source", choices=SOURCE_CHOICES),
         arg("--filter", metavar="TEXT", help="only names containing TEXT"),
@@ -44,39 +44,50 @@ class SecretCommands:
 
     @subcommand(
         "Manage the local store: add (hidden prompts), import, rm, ls.",
-        arg("subcommands", **{
-            "add": ("Add a secret; each KEY's value is asked with a hidden prompt.", (
+        actions(**{
+            "add": ("each value by hidden prompt", (
                 arg("name", metavar="NAME"), arg("keys", metavar="KEY", nargs="+"),
                 arg("--replace", action="store_true", help="overwrite an existing secret"))),
-            "import": ("Import a Secret manifest, or a .env file as secret --name.", (
+            "import": ("a Secret manifest, or a .env file as NAME", (
                 arg("file", metavar="FILE"),
                 arg("--name", help="secret name for a .env file"),
                 arg("--replace", action="store_true", help="overwrite existing secrets"))),
-            "rm": ("Remove a secret from the store.", (arg("name", metavar="NAME"),)),
-            "ls": ("List the secrets in the store.", ()),
+            "rm": ("remove a secret", (arg("name", metavar="NAME"),)),
+            "ls": ("list the secrets of the store", ()),
         }),
     )
     def cmd_store(self, args: argparse.Namespace, scope: dict) -> Table | None:
         import getpass
 
+        from kfp_nbsecrets.sources.errors import SecretExistsError
+
         store = self._source("local")
-        if args.action == "add":
-            store.add_from_prompt(args.name, args.keys, prompt=getpass.getpass, replace=args.replace)
-            print(f"Stored secret {args.name!r} with keys {', '.join(args.keys)} in {store.describe()}")
-        elif args.action == "import":
-            if args.name or args.file.endswith(".env") or args.file.split("/")[-1].startswith(".env"):
-                if not args.name:
-                    raise UsageError(f"{args.file!r} is a .env file; give the secret's name with --name NAME")
-                infos = [store.import_dotenv(args.file, args.name, replace=args.replace)]
+        try:
+            if args.action == "add":
+                store.add_from_prompt(args.name, args.keys, prompt=getpass.getpass, replace=args.replace)
+                print(f"Stored secret {args.name!r} with keys {', '.join(args.keys)} in {store.describe()}")
+            elif args.action == "import":
+                if args.name or args.file.endswith(".env") or args.file.split("/")[-1].startswith(".env"):
+                    if not args.name:
+                        raise UsageError(
+                            f"{args.file!r} is a .env file; give the secret's name with --name NAME"
+                        )
+                    infos = [store.import_dotenv(args.file, args.name, replace=args.replace)]
+                else:
+                    infos = store.import_manifest(args.file, replace=args.replace)
+                print(f"Imported {', '.join(repr(i.name) for i in infos)} into {store.describe()}")
+            elif args.action == "rm":
+                store.remove(args.name)
+                print(f"Removed secret {args.name!r} from {store.describe()}")
             else:
-                infos = store.import_manifest(args.file, replace=args.replace)
-            print(f"Imported {', '.join(repr(i.name) for i in infos)} into {store.describe()}")
-        elif args.action == "rm":
-            store.remove(args.name)
-            print(f"Removed secret {args.name!r} from {store.describe()}")
-        else:
-            return _secrets_table(f"Secrets in {store.describe()}", store.list_secrets(include_system=True),
-                                  "the store is empty; add one with %kfp_secret store add NAME KEY")
+                infos = store.list_secrets(include_system=True)
+                return _secrets_table(f"Secrets in {store.describe()}", infos,
+                                      "the store is empty; add one with %kfp_secret store add NAME KEY")
+        except SecretExistsError as error:
+            raise UsageError(error.explain("add --replace to overwrite")) from None
+        except StdinNotImplementedError:
+            raise UsageError("this frontend cannot show a hidden prompt; add the secret from Python with"
+                             " LocalStore().add(...) or %kfp_secret store import FILE") from None
         return None
 
     def _source(self, kind: str | None):
@@ -86,4 +97,4 @@ class SecretCommands:
 
 
 def _secrets_table(title: str, infos, empty: str) -> Table:
-    return Table(title, ("name", "type", "keys"), [(i.name, i.type, ", ".join(i.keys)) for i in infos], empty)
+    return Table(title, ("name", "type", "keys"), [(i.name, i.type, i.keys_text()) for i in infos], empty)

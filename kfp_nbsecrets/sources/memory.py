@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 
-from kfp_nbsecrets.sources import SecretInfo, SecretNotFound, SecretSource
+from kfp_nbsecrets.sources import InvalidValueError, SecretInfo, SecretNotFound, SecretSource
 
 
 def _as_bytes(value: str | bytes) -> bytes:
@@ -13,7 +13,7 @@ def _as_bytes(value: str | bytes) -> bytes:
         return value
     if isinstance(value, str):
         return value.encode()
-    raise TypeError(f"secret values must be str or bytes, got {type(value).__name__}")
+    raise InvalidValueError(f"secret values must be str or bytes, got {type(value).__name__}")
 
 
 class MemorySource(SecretSource):

@@ -4,29 +4,41 @@
 ``value`` trait describes the current choice: source, namespace, secret name, keys and their env var
 names (or a mount path), ``optional``, the pipeline parameter and the target task paths.
 
-Security: the picker lists secrets with ``SecretSource.list_secrets`` only, which gives names, types
-and key names. It never reads a value, so no value can reach a widget's synced state, the ``value``
-trait, its repr or the "As code" lines.
+Security: the picker lists secrets with ``SecretSource.list_secrets`` and reads the chosen secret's key
+names with ``SecretSource.keys`` when the listing has none: names, types and key names only. It never
+reads a value, so no value can reach a widget's synced state, the ``value`` trait, its repr or the
+"As code" lines.
+
+Listing and reading key names run in a background thread inside a kernel (``background=True``), with a
+progress line; a newer request (another source, namespace, Refresh, another secret) cancels the older
+one, whose result is dropped. :meth:`SecretPicker.wait` waits for the current one; :meth:`select` and
+:meth:`choose_keys` wait by themselves, so code that drives the picker stays deterministic.
 
 **Attach** calls :func:`kfp_nbsecrets.bind.bind` once per target task, exactly as
-``%kfp_secret bind`` does; **As code** shows the equivalent ``%kfp_secret bind`` lines and asks the
-notebook front end to insert them as a new cell below (:func:`send_insert_cell`).
+``%kfp_secret bind`` does; **As code** shows the equivalent ``%kfp_secret bind`` lines and (on a click,
+or ``show_code(insert=True)``) asks the notebook front end to insert them as a new cell below
+(:func:`send_insert_cell`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import re
 import shlex
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 
-from kfp_nbsecrets import sources
-from kfp_nbsecrets.errors import SecretBindingError
+from kfp_nbsecrets import refs, rules, sources
+from kfp_nbsecrets.errors import KfpNbSecretsError, NotAPipelineError, one_line
+from kfp_nbsecrets.sources.config import unknown_source
+from kfp_nbsecrets.tables import plural
 
 #: Comm target the JupyterLab extension listens on; the comm_open data is ``{"code": "<lines>"}``.
 INSERT_CELL_TARGET = "kfp_nbsecrets.insert_cell"
@@ -38,16 +50,19 @@ DEBOUNCE_SECONDS = 0.15
 _SOURCE_LABELS = (("local store", "local"), ("Kubernetes", "k8s"), ("in-memory", "memory"))
 _GIVEN = "given"
 _ENV_MODE, _MOUNT_MODE = "env vars", "mount as files"
+_HAS = "\u2713 has it"
+_WAIT = "&#8987; "
 
 
-class ChoiceError(ValueError):
+class ChoiceError(KfpNbSecretsError, ValueError):
     """The current choice cannot be attached or written as code (no secret, no key, no task...)."""
 
 
 # -- suggestions ----------------------------------------------------------------------------------
 
 def suggest_env_name(key: str) -> str:
-    """The env var suggested for a key: upper snake case (``apiKey`` and ``api-key`` -> ``API_KEY``)."""
+    """The env var suggested for a key: upper snake case (``apiKey`` and ``api-key`` -> ``API_KEY``);
+    never starts with a digit, ``-`` or ``_``."""
     text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key)
     text = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").upper()
     if not text:
@@ -67,14 +82,6 @@ def suggest_mount_path(secret: str) -> str:
     return f"/secrets/{secret}"
 
 
-def _one_line(error: BaseException) -> str:
-    """An error as one readable line; unexpected ones are prefixed with their type."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    if isinstance(error, SecretBindingError | sources.SourceError | ChoiceError):
-        return text
-    return f"{type(error).__name__}: {text}"
-
-
 # -- inserting a cell ------------------------------------------------------------------------------
 
 def send_insert_cell(code: str) -> bool:
@@ -85,19 +92,12 @@ def send_insert_cell(code: str) -> bool:
     (``set_next_input`` works only while a cell executes, not from a widget callback.) Returns
     False, sending nothing, when there is no kernel with a front end (plain Python, terminal IPython).
     """
-    try:
-        import comm
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - both come with ipywidgets
+    import comm
+
+    if not _in_kernel():
         return False
-    shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
-        return False
-    try:
-        channel = comm.create_comm(target_name=INSERT_CELL_TARGET, data={"code": code})
-        channel.close()
-    except Exception:  # a front end that cannot take comms: the lines stay shown to copy
-        return False
+    channel = comm.create_comm(target_name=INSERT_CELL_TARGET, data={"code": code})
+    channel.close()
     return not isinstance(channel, comm.DummyComm)
 
 
@@ -111,7 +111,8 @@ class SecretPicker(widgets.VBox):
     "memory", a :class:`~kfp_nbsecrets.sources.SecretSource`, or None for the configured default.
     ``pipeline_name`` is the variable name used in the "As code" lines (found in the notebook
     namespace when not given). ``debounce`` is the search delay in seconds; by default
-    :data:`DEBOUNCE_SECONDS` inside a kernel, 0 (filter on every change) elsewhere.
+    :data:`DEBOUNCE_SECONDS` inside a kernel, 0 (filter on every change) elsewhere. ``background``
+    fetches listings and key names in a thread (default: inside a kernel); else they run inline.
     """
 
     #: The current choice (names only, never values); see :meth:`_choice`.
@@ -119,16 +120,26 @@ class SecretPicker(widgets.VBox):
 
     def __init__(self, pipeline: Any = None, source: str | sources.SecretSource | None = None, *,
                  namespace: str | None = None, pipeline_name: str | None = None,
-                 debounce: float | None = None, **kwargs: Any) -> None:
+                 debounce: float | None = None, background: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if pipeline is not None:
             from kfp.dsl.graph_component import GraphComponent
 
             if not isinstance(pipeline, GraphComponent):
-                raise TypeError(f"pipeline must be a @dsl.pipeline function, got {type(pipeline).__name__}")
+                raise NotAPipelineError(f"pipeline must be a @dsl.pipeline function, got"
+                                        f" {type(pipeline).__name__}")
         self.pipeline = pipeline
         self.pipeline_name = pipeline_name or _variable_name(pipeline)
         self.debounce = debounce if debounce is not None else DEBOUNCE_SECONDS if _in_kernel() else 0.0
+        self.background = _in_kernel() if background is None else background
+        self._lock = threading.RLock()
+        self._generation = 0
+        self._job: Future | None = None
+        self._keys_read: dict[str, tuple[str, ...]] = {}
+        self._keys_problem: dict[str, str] = {}
+        self._source: sources.SecretSource | None = None
+        self._model: Any = None
+        self._inserted: set[str] = set()
         self._given: sources.SecretSource | None = None
         self._infos: list[sources.SecretInfo] = []
         self._names_lower: list[str] = []
@@ -142,6 +153,7 @@ class SecretPicker(widgets.VBox):
         self.message = ""
         self.message_kind = "info"
         self._build(source, namespace)
+        self._update_buttons()
         self.refresh()
 
     # -- layout ------------------------------------------------------------------------------------
@@ -156,7 +168,7 @@ class SecretPicker(widgets.VBox):
             options.insert(0, (f"{source.kind or type(source).__name__}: {source.describe()}", _GIVEN))
             source = _GIVEN
         elif source not in {kind for _, kind in _SOURCE_LABELS}:
-            raise ValueError(f"unknown source {source!r}; use one of local, k8s, memory or a SecretSource")
+            raise unknown_source(source)
         self.source_choice = widgets.Dropdown(options=options, value=source, description="Source",
                                               layout=widgets.Layout(width="22em"))
         self.namespace = widgets.Text(value=namespace or "", placeholder="default namespace",
@@ -171,7 +183,7 @@ class SecretPicker(widgets.VBox):
         self.secret_list = widgets.Select(options=[], rows=10, description="Secret", layout=full)
         self.secret_title = widgets.HTML()
         self.mode = widgets.ToggleButtons(options=[_ENV_MODE, _MOUNT_MODE], value=_ENV_MODE,
-                                          description="Use as", style={"button_width": "9em"})
+                                          style={"button_width": "9em"})
         self.keys_box = widgets.VBox()
         self.mount_path = widgets.Text(description="Mount path", placeholder="/secrets/NAME",
                                        layout=widgets.Layout(width="30em", display="none"))
@@ -180,16 +192,23 @@ class SecretPicker(widgets.VBox):
         self.as_param = widgets.Checkbox(value=False, description="as a pipeline parameter named",
                                          indent=False, layout=widgets.Layout(width="22em"))
         self.param_name = widgets.Text(disabled=True, layout=widgets.Layout(width="20em"))
+        self.mount_note = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.keys_step = widgets.VBox([_step("2. Keys"), self.keys_box])
         self.details = widgets.VBox([
-            self.secret_title, self.mode, self.keys_box, self.mount_path, self.optional,
-            widgets.HBox([self.as_param, self.param_name]),
+            self.secret_title, self.keys_step, _step("3. Use as"), self.mode,
+            self.mount_path, self.mount_note, self.optional, widgets.HBox([self.as_param, self.param_name]),
         ], layout=widgets.Layout(display="none"))
         tasks = _container_tasks(self.pipeline) if self.pipeline is not None else []
+        self._task_paths, self._has_secret = tasks, set()
         self.tasks = widgets.SelectMultiple(options=tasks, value=tasks[:1] if len(tasks) == 1 else (),
                                             rows=min(max(len(tasks), 2), 8), description="Tasks", layout=full,
                                             disabled=self.pipeline is None)
+        self.tasks_hint = widgets.HTML(
+            "<small>Choose one or more tasks (Ctrl/&#8984;-click or Shift-click to choose several);"
+            f" <b>{_HAS}</b> marks the tasks that already have the chosen secret.</small>")
+        self.tasks_step = widgets.VBox([_step("4. Tasks"), self.tasks_hint, self.tasks])
         if self.pipeline is None:
-            self.tasks.layout.display = "none"
+            self.tasks_step.layout.display = "none"
         self.attach_button = widgets.Button(description="Attach", button_style="primary", icon="link",
                                             disabled=self.pipeline is None,
                                             tooltip="Bind the secret to the chosen tasks" if self.pipeline
@@ -199,6 +218,7 @@ class SecretPicker(widgets.VBox):
         self.preview_button = widgets.Button(description="Preview", icon="eye",
                                              disabled=self.pipeline is None,
                                              tooltip="Show the pipeline's tasks and secret bindings")
+        self.reason = widgets.HTML()
         self.status = widgets.HTML()
         self.code = widgets.Textarea(layout=widgets.Layout(width="100%", height="6em", display="none"))
         self.preview = widgets.Output()
@@ -208,9 +228,10 @@ class SecretPicker(widgets.VBox):
                          + (f" for pipeline <code>{html.escape(self.pipeline_name)}</code>"
                             if self.pipeline is not None else "")),
             widgets.HBox([self.source_choice, self.namespace, self.refresh_button]),
-            self.search, self.list_status, self.secret_list, self.details, self.tasks,
-            widgets.HBox([self.attach_button, self.code_button, self.preview_button]),
-            self.status, self.code, self.preview,
+            _step("1. Secret"), self.search, self.list_status, self.secret_list, self.details,
+            self.tasks_step,
+            _step("5. Attach"), widgets.HBox([self.attach_button, self.code_button, self.preview_button]),
+            self.reason, self.status, self.code, self.preview,
         ]
         self.add_class("kfp-nbsecrets-picker")
         self.source_choice.observe(lambda _: self.refresh(), "value")
@@ -223,7 +244,7 @@ class SecretPicker(widgets.VBox):
         for control in (self.mount_path, self.optional, self.param_name, self.tasks):
             control.observe(self._changed, "value")
         self.attach_button.on_click(lambda _: self.attach())
-        self.code_button.on_click(lambda _: self.show_code())
+        self.code_button.on_click(lambda _: self.show_code(insert=True))
         self.preview_button.on_click(lambda _: self.show_preview())
 
     # -- listing and searching ------------------------------------------------------------------
@@ -235,29 +256,81 @@ class SecretPicker(widgets.VBox):
             return self._given
         return sources.get_source(kind)
 
-    def refresh(self) -> None:
-        """List the secrets of the chosen source and namespace again (names, types, key names)."""
+    def refresh(self) -> Future:
+        """List the secrets of the chosen source and namespace again (names, types, key names).
+
+        In the background inside a kernel (see :meth:`wait`); returns the job's future.
+        """
+        namespace = self.namespace.value.strip() or None
         self.secret_list.disabled = True
-        self.list_status.value = '<span class="kfp-nbsecrets-loading">&#8987; listing secrets&hellip;</span>'
-        try:
+
+        def work() -> tuple[sources.SecretSource, list[sources.SecretInfo]]:
             source = self.source()
-            infos = source.list_secrets(self.namespace.value.strip() or None)
-        except Exception as error:  # SourceError (403, unreachable), missing client, bad settings
-            self._infos, self._where = [], ""
-            self._set_message(_one_line(error), "error")
+            return source, source.list_secrets(namespace)
+
+        where = html.escape(self.source_choice.label or "")
+        return self._run(self.list_status, f"listing secrets of {where}&hellip; (change the source or"
+                         f" namespace, or press Refresh, to cancel)", work, self._listed)
+
+    def _listed(self, result: Any) -> None:
+        if isinstance(result, KfpNbSecretsError):  # 403, unreachable, no kubeconfig, bad settings
+            self._infos, self._where, self._source = [], "", None
+            self._set_message(one_line(result), "error")
             self.list_status.value = "no secrets listed"
         else:
-            self._infos = infos
+            self._source, self._infos = result
             if self.message_kind == "error":
                 self._set_message("", "info")
-            self._where = source.describe()
+            self._where = self._source.describe()
+        self._keys_read.clear()
+        self._keys_problem.clear()
         self._names_lower = [info.name.lower() for info in self._infos]
         self._by_name = {info.name: info for info in self._infos}
         if self._chosen is not None:
-            self._chosen = self._by_name.get(self._chosen.name)
+            self._chosen = self._with_key_names(self._by_name.get(self._chosen.name))
         self.secret_list.disabled = False
         self._apply_filter()
         self._show_details()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until the current listing or key read is done (at most ``timeout`` seconds)."""
+        job = self._job
+        if job is not None:
+            job.result(timeout)
+
+    def _run(self, line: widgets.HTML, progress: str, work: Callable[[], Any],
+             apply: Callable[[Any], None]) -> Future:
+        """Run ``work`` (in a thread when :attr:`background`), then ``apply`` its result or its
+        KfpNbSecretsError, unless a newer job started meanwhile (that cancels this one)."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            line.value = f'<span class="kfp-nbsecrets-loading">{_WAIT}{progress}</span>'
+        future: Future = Future()
+        self._job = future
+
+        def job() -> None:
+            try:
+                try:
+                    result = work()
+                except KfpNbSecretsError as error:
+                    result = error
+                with self._lock:
+                    if generation == self._generation:
+                        apply(result)
+            except BaseException as error:  # a bug: kept for wait() with its traceback
+                future.set_exception(error)
+                if self.background:
+                    self._set_message(f"internal error: {type(error).__name__}: {error}", "error")
+                return
+            future.set_result(None)
+
+        if self.background:
+            threading.Thread(target=job, name="kfp-nbsecrets-picker", daemon=True).start()
+        else:
+            job()
+            future.result()
+        return future
 
     def _on_search(self, change: dict) -> None:
         if self.debounce > 0:
@@ -274,6 +347,10 @@ class SecretPicker(widgets.VBox):
 
     def _apply_filter(self) -> None:
         """Show the secrets whose name holds every word of the search, at most :data:`MAX_SHOWN`."""
+        with self._lock:  # the debounce timer and a background listing may both get here
+            self._filter()
+
+    def _filter(self) -> None:
         self._pending = None
         words = self.search.value.lower().split()
         if words:
@@ -289,7 +366,8 @@ class SecretPicker(widgets.VBox):
         finally:
             self._quiet = False
         if self._infos or self._where:
-            count = f"{len(self._matches)} of {len(self._infos)} secrets match ({self._where})"
+            count = (f"matching: {len(self._matches)} of {plural(len(self._infos), 'secret')}"
+                     f" \u00b7 {self._where}")
             if len(self._matches) > MAX_SHOWN:
                 count += f"; showing the first {MAX_SHOWN}, type to narrow down"
             self.list_status.value = html.escape(count)
@@ -299,36 +377,76 @@ class SecretPicker(widgets.VBox):
     def _on_secret(self, change: dict) -> None:
         if self._quiet or change["new"] is None:
             return
-        self._chosen = self._by_name.get(change["new"])
-        self._show_details()
+        with self._lock:
+            self._generation += 1  # cancels a key read of the previous choice
+            self._chosen = self._by_name.get(change["new"])
+            self._show_details()
 
     def select(self, name: str) -> None:
-        """Choose the secret ``name`` (clears the search if it hides it)."""
-        if name not in self._by_name:
-            raise KeyError(f"no secret {name!r} listed in {self.source().describe()}")
-        if all(value != name for _, value in self.secret_list.options):
-            self.search.value = ""
-            self._apply_filter()
-        self._chosen = self._by_name[name]
-        self._quiet = True
-        try:
-            self.secret_list.value = name if any(v == name for _, v in self.secret_list.options) else None
-        finally:
-            self._quiet = False
-        self._show_details()
+        """Choose the secret ``name`` (clears the search if it hides it); waits for the listing and
+        the secret's key names."""
+        self.wait()
+        with self._lock:
+            if name not in self._by_name:
+                raise ChoiceError(f"no secret {name!r} listed in {self.source().describe()}")
+            if all(value != name for _, value in self.secret_list.options):
+                self.search.value = ""
+                self._apply_filter()
+            self._generation += 1  # cancels a key read of the previous choice
+            self._chosen = self._by_name[name]
+            self._quiet = True
+            try:
+                self.secret_list.value = name if any(v == name for _, v in self.secret_list.options) else None
+            finally:
+                self._quiet = False
+            self._show_details()
+        self.wait()
 
     def choose_keys(self, env: Mapping[str, str | None]) -> None:
         """Tick exactly the keys in ``env`` of the chosen secret, each with its env var name (None: keep)."""
-        if self._chosen is None:
-            raise ValueError("no secret chosen; call select(NAME) first")
-        unknown = sorted(set(env) - set(self._key_rows))
-        if unknown:
-            raise KeyError(f"secret {self._chosen.name!r} has no key(s) {unknown};"
-                           f" it has {sorted(self._key_rows)}")
-        for key, (box, name) in self._key_rows.items():
-            box.value = key in env
-            if env.get(key):
-                name.value = env[key]
+        self.wait()
+        with self._lock:
+            if self._chosen is None:
+                raise ChoiceError("no secret chosen; call select(NAME) first")
+            unknown = sorted(set(env) - set(self._key_rows))
+            if unknown:
+                raise ChoiceError(f"secret {self._chosen.name!r} has no key(s) {unknown};"
+                                  f" it has {sorted(self._key_rows)}")
+            for key, (box, name) in self._key_rows.items():
+                box.value = key in env
+                if env.get(key):
+                    name.value = env[key]
+
+    def _key_names(self, info: sources.SecretInfo) -> tuple[str, ...] | None:
+        """The secret's key names: from the listing, else as read by :meth:`_read_keys` (None: not yet)."""
+        return tuple(info.keys) if info.keys else self._keys_read.get(info.name)
+
+    def _read_keys(self, info: sources.SecretInfo) -> None:
+        """Read the key names of ``info`` (one GET of that secret) when the listing had none."""
+        source, namespace = self._source, self.namespace.value.strip() or None
+
+        def work() -> tuple[str, ...]:
+            return tuple(source.keys(info.name, namespace)) if source is not None else ()
+
+        def apply(result: Any) -> None:
+            if isinstance(result, KfpNbSecretsError):
+                self._keys_problem[info.name] = one_line(result)
+                self._keys_read[info.name] = ()
+            else:
+                self._keys_read[info.name] = result
+            self._show_details()
+
+        self._run(self.secret_title, f"reading the key names of {html.escape(info.name)}&hellip;", work,
+                  apply)
+
+    def _with_key_names(self, info: sources.SecretInfo | None) -> sources.SecretInfo | None:
+        """``info`` with its key names: a Kubernetes listing has key counts only, one GET reads the names."""
+        if info is None or info.keys is not None:
+            return info
+        try:
+            return self.source().get(info.name, self.namespace.value.strip() or None)
+        except sources.SourceError as error:
+            return dataclasses.replace(info, keys_unavailable=one_line(error))
 
     def _show_details(self) -> None:
         info = self._chosen
@@ -338,10 +456,15 @@ class SecretPicker(widgets.VBox):
                 control.close()
             old.close()
         self._key_rows = {}
+        keys = self._key_names(info) if info is not None else ()
+        if info is not None and keys is None:
+            self.keys_box.children = []
+            self.details.layout.display = ""
+            self._read_keys(info)
+            return
         if info is not None:
-            single = len(info.keys) == 1
-            for key in info.keys:
-                box = widgets.Checkbox(value=single, description=key, indent=False,
+            for key in keys:
+                box = widgets.Checkbox(value=True, description=key, indent=False,
                                        layout=widgets.Layout(width="18em"))
                 env = widgets.Text(value=suggest_env_name(key), description="env var",
                                    layout=widgets.Layout(width="24em"))
@@ -349,8 +472,10 @@ class SecretPicker(widgets.VBox):
                 env.observe(self._changed, "value")
                 self._key_rows[key] = (box, env)
                 rows.append(widgets.HBox([box, env]))
+            problem = self._keys_problem.get(info.name)
+            count = f"key names unavailable: {problem}" if problem else plural(len(keys), "key")
             self.secret_title.value = (f"<b>{html.escape(info.name)}</b> &middot; {html.escape(info.type)}"
-                                       f" &middot; {len(info.keys)} key(s)")
+                                       f" &middot; {html.escape(count)}")
             self._quiet = True
             try:
                 self.mount_path.value = suggest_mount_path(info.name)
@@ -359,23 +484,58 @@ class SecretPicker(widgets.VBox):
                 self._quiet = False
         self.keys_box.children = rows
         self.details.layout.display = "" if info is not None else "none"
+        self._mark_tasks()
         self._on_mode(None)
+
+    def _mark_tasks(self) -> None:
+        """Label the tasks that already have the chosen secret (by literal name or parameter default)."""
+        if self.pipeline is None:
+            return
+        from kfp_nbsecrets import ir
+
+        if self._model is None:
+            self._model = ir.read_pipeline(self.pipeline)
+        name = self._chosen.name if self._chosen is not None else None
+        has = {b.task for b in self._model.bindings() if name is not None and _names(b.source) == name}
+        if has != self._has_secret:
+            self._has_secret = has
+            chosen = self.tasks.value
+            self._quiet = True
+            try:
+                self.tasks.options = [(f"{path}    {_HAS}" if path in has else path, path)
+                                      for path in self._task_paths]
+                self.tasks.value = chosen
+            finally:
+                self._quiet = False
 
     def _on_mode(self, change: dict | None) -> None:
         mount = self.mode.value == _MOUNT_MODE
         self.mount_path.layout.display = "" if mount else "none"
+        self.mount_note.layout.display = "" if mount else "none"
+        files = ", ".join(html.escape(key) for key in self._key_rows) or "every key"
+        self.mount_note.value = (f"<small>Mounts every key as a file named after it ({files});"
+                                 f" the key checkboxes and env var names are not used.</small>")
+        self.keys_step.layout.display = "none" if mount else ""
         for box, env in self._key_rows.values():
-            box.disabled = env.disabled = mount
-        self._changed(None)
+            box.disabled = mount
+            env.layout.display = "none" if mount else ""
+        self._changed(change)
 
     def _on_as_param(self, change: dict) -> None:
         self.param_name.disabled = not self.as_param.value
-        self._changed(None)
+        self._changed(change)
 
     def _changed(self, change: dict | None) -> None:
+        with self._lock:  # user edits (kernel thread) and a background result (worker) never interleave
+            self._on_change(change)
+
+    def _on_change(self, change: dict | None) -> None:
         if self._quiet:
             return
+        if change is not None and self.message_kind == "error":  # the form changed: the error is stale
+            self._set_message("", "info")
         self.set_trait("value", self._choice())
+        self._update_buttons()
         if self.code.layout.display != "none":
             try:
                 self.code.value = self.code_text()
@@ -410,6 +570,10 @@ class SecretPicker(widgets.VBox):
             raise ChoiceError("choose a secret first")
         if choice["mode"] == "env" and not choice["env"]:
             raise ChoiceError("tick at least one key to expose as an env var, or mount the secret as files")
+        for problem in [rules.env_name_problem(env) for env in choice["env"].values()] + (
+                [rules.mount_path_problem(choice["mount_path"])] if choice["mode"] == "mount" else []):
+            if problem:
+                raise ChoiceError(problem)
         if choice["param"] is not None and not choice["param"]:
             raise ChoiceError("give the pipeline parameter a name, or untick 'as a pipeline parameter'")
         tasks = choice["tasks"] or ([None] if self.pipeline is None else [])
@@ -418,6 +582,22 @@ class SecretPicker(widgets.VBox):
         return [dict(task=task, secret=choice["secret"], env=choice["env"] or None,
                      mount_path=choice["mount_path"], optional=choice["optional"], param=choice["param"])
                 for task in tasks]
+
+    def _update_buttons(self) -> None:
+        """Attach and As code are enabled only for a complete choice; the reason is shown otherwise."""
+        try:
+            self._requests()
+            problem = ""
+        except ChoiceError as error:
+            problem = str(error)
+        attach_problem = problem or ("" if self.pipeline is not None else
+                                     "open the picker with a pipeline (%kfp_secret pick PIPELINE) to attach")
+        self.attach_button.disabled = bool(attach_problem)
+        self.attach_button.tooltip = attach_problem or "Bind the secret to the chosen tasks"
+        self.code_button.disabled = bool(problem)
+        self.reason.value = (f'<span class="kfp-nbsecrets-reason"'
+                             f' style="color:var(--jp-ui-font-color2,#666)">'
+                             f"Attach is off: {html.escape(attach_problem)}</span>" if attach_problem else "")
 
     def attach(self) -> bool:
         """Bind the chosen secret to every chosen task, as ``%kfp_secret bind`` does; all or nothing.
@@ -437,15 +617,17 @@ class SecretPicker(widgets.VBox):
                 trial = _bind_like_the_magic(bind, trial, request)
             for request in requests:
                 _bind_like_the_magic(bind, self.pipeline, request)
-        except Exception as error:
-            self._set_message(_one_line(error), "error")
+        except KfpNbSecretsError as error:
+            self._set_message(one_line(error), "error")
             return False
         first = requests[0]
-        what = (f"as {', '.join(f'{k}->{v}' for k, v in first['env'].items())}" if first["env"]
+        what = (f"as {refs.key_to_env_text(first['env'].items())}" if first["env"]
                 else f"at {first['mount_path']}")
         param = f" through parameter {first['param']!r}" if first["param"] else ""
         tasks = ", ".join(repr(r["task"]) for r in requests)
         self._set_message(f"bound secret {first['secret']!r}{param} {what} to {tasks}", "ok")
+        self._model = None
+        self._mark_tasks()
         if self.preview.outputs:
             self.show_preview()
         return True
@@ -467,21 +649,37 @@ class SecretPicker(widgets.VBox):
             lines.append(" ".join(words[:2] + [shlex.quote(word) for word in words[2:]]))
         return "\n".join(lines)
 
-    def show_code(self) -> str | None:
-        """Show the lines to copy and ask the notebook to insert them as a new cell below."""
+    def show_code(self, insert: bool = False) -> str | None:
+        """Show the lines to copy; with ``insert`` (the button) also ask the notebook to insert them as
+        a new cell below, once: the same lines are never inserted twice. When Attach already bound
+        the choice, the lines start with a comment saying so (running them again would bind twice)."""
         try:
             text = self.code_text()
-        except Exception as error:
-            self._set_message(_one_line(error), "error")
+        except KfpNbSecretsError as error:
+            self._set_message(one_line(error), "error")
             return None
+        if self.pipeline is not None and self._already_bound():
+            text = (f"# Attach already bound these to {self.pipeline_name}: this cell repeats it, to keep"
+                    f" the binding in code; run it on a fresh definition of {self.pipeline_name}, not"
+                    f" again on this one\n{text}")
         self.code.value = text
         self.code.layout.display = ""
-        if send_insert_cell(text):
+        if not insert:
+            self._set_message("the %kfp_secret bind lines of this choice are below", "info")
+        elif text in self._inserted:
+            self._set_message("these lines were already inserted as a cell; not inserted again", "info")
+        elif send_insert_cell(text):
+            self._inserted.add(text)
             self._set_message("the lines below were sent to the notebook as a new cell below", "ok")
         else:
             self._set_message("copy the lines below into a cell (no notebook front end to insert them)",
                               "info")
         return text
+
+    def _already_bound(self) -> bool:
+        """Whether every chosen task already has the chosen secret (e.g. after Attach)."""
+        chosen = set(self.tasks.value)
+        return bool(chosen) and chosen <= self._has_secret
 
     def show_preview(self) -> None:
         """Show the pipeline's IR preview (tasks, bindings, lint findings) under the picker."""
@@ -493,8 +691,8 @@ class SecretPicker(widgets.VBox):
             return
         try:
             shown = preview(self.pipeline)
-        except Exception as error:
-            self._set_message(_one_line(error), "error")
+        except KfpNbSecretsError as error:
+            self._set_message(one_line(error), "error")
             return
         self.preview.outputs = ()
         self.preview.append_display_data(shown)
@@ -521,21 +719,35 @@ def _bind_like_the_magic(bind: Any, pipeline: Any, request: dict) -> Any:
 
 
 def _label(info: sources.SecretInfo) -> str:
-    keys = len(info.keys)
-    return f"{info.name}  \u00b7  {info.type}  \u00b7  {keys} key{'' if keys == 1 else 's'}"
+    count = getattr(info, "key_count", None)
+    count = len(info.keys) if count is None else count
+    return f"{info.name}  \u00b7  {info.type}  \u00b7  {plural(count, 'key')}"
+
+
+def _step(title: str) -> widgets.HTML:
+    """A step heading: the form reads secret, keys, use as, tasks, Attach."""
+    return widgets.HTML(f"<b>{html.escape(title)}</b>", layout=widgets.Layout(margin="6px 0 0 0"))
+
+
+def _names(source: Any) -> str | None:
+    """The secret a binding uses by default: its literal name or its parameter's default."""
+    if source.kind == "literal":
+        return source.name
+    if source.kind == "parameter" and source.has_default:
+        return source.default
+    return None
+
 
 
 def _container_tasks(pipeline: Any) -> list[str]:
     from kfp_nbsecrets import ir
 
-    return [task.path for task in ir.inspect(pipeline).tasks if task.is_container]
+    return [task.path for task in ir.read_pipeline(pipeline).tasks if task.is_container]
 
 
 def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return False
+    from IPython import get_ipython
+
     return getattr(get_ipython(), "kernel", None) is not None
 
 
@@ -543,12 +755,9 @@ def _variable_name(pipeline: Any) -> str:
     """The notebook variable holding ``pipeline``, else its function's name."""
     if pipeline is None:
         return "PIPELINE"
-    try:
-        from IPython import get_ipython
+    from IPython import get_ipython
 
-        shell = get_ipython()
-    except ImportError:  # pragma: no cover
-        shell = None
+    shell = get_ipython()
     if shell is not None:
         for name, value in shell.user_ns.items():
             if value is pipeline and not name.startswith("_"):

@@ -12,6 +12,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from kfp_nbsecrets.submit.handle import about_html
+
 _COLOURS = {"SUCCEEDED": "#2e7d32", "FAILED": "#c62828", "CANCELED": "#6d4c41", "SKIPPED": "#6d4c41",
             "RUNNING": "#1565c0", "PENDING": "#757575"}
 
@@ -84,7 +86,8 @@ class RunStatus:
         problems = "".join(f"<li style='color:#c62828'>{esc(p)}</li>" for p in handle.problems)
         tasks = "".join(f"<li>{esc(t.name)}: {esc(t.state)}" + (f" - {esc(t.error)}" if t.error else "")
                         + "</li>" for t in handle.tasks)
-        self.details.value = ((f"<ul>{problems}</ul>" if problems else "")
+        self.details.value = (about_html(handle.backend, handle.notes)
+                              + (f"<ul>{problems}</ul>" if problems else "")
                               + (f"<ul>{tasks}</ul>" if tasks else ""))
 
     def text(self) -> str:

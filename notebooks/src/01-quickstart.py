@@ -93,6 +93,14 @@ def quickstart(db_secret: str = "team-a-db") -> str:
 %kfp_secret bindings quickstart
 
 # %% [markdown]
+# The preview draws the pipeline: its tasks, a badge per secret binding naming the secret (or the parameter it
+# comes from) and lint markers. JupyterLab / Notebook 7 show it interactive; other front ends (VS Code, GitHub,
+# nbconvert HTML) show the same graph as a static picture.
+
+# %%
+kfp_nbsecrets.preview(quickstart)
+
+# %% [markdown]
 # ## 3. Run it locally, once per secret
 #
 # `kfp.local` ignores every Kubernetes setting, so a plain local run would start the task without `DB_TOKEN`.
@@ -151,7 +159,7 @@ for name, outputs in (("team-a-db", outputs_a), ("team-b-db", outputs_b)):
 
 # %%
 %%capture run_c_log
-from kfp_nbsecrets.local import LocalRunSecretError
+from kfp_nbsecrets.local_run import LocalRunSecretError
 
 try:
     kfp_nbsecrets.run_local(quickstart, arguments={"db_secret": "team-c-db"})

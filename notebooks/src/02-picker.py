@@ -85,7 +85,9 @@ picker.tasks.value = ("extract",)
 picker.value
 
 # %% [markdown]
-# **As code** gives the lines that make the same binding (handy to keep in the notebook instead of clicks):
+# **As code** gives the lines that make the same binding (handy to keep in the notebook instead of clicks).
+# A click on the button also inserts them as a new cell below; from code, as here, `show_code()` only shows them,
+# so running this notebook again and again never adds cells:
 
 # %%
 print(picker.show_code())
@@ -114,10 +116,11 @@ picker.attach()
 print(picker.message)
 
 # %% [markdown]
-# Mistakes show up as one line in the picker and change nothing, e.g. a relative mount path:
+# Mistakes show up as one line in the picker and change nothing, e.g. a mount on the container's root
+# (a relative path such as `secrets/reporting` is fine: Kubernetes mounts it at `/secrets/reporting`):
 
 # %%
-picker.mount_path.value = "secrets/reporting"
+picker.mount_path.value = "/"
 picker.attach()
 print(picker.message)
 
@@ -140,8 +143,11 @@ kfp_nbsecrets.preview(etl)
 # %%
 %kfp_secret bindings etl
 
+# %% [markdown]
+# The temporary store is removed at the end; the picker above stays on the page (its list is then empty after a
+# Refresh).
+
 # %% tags=["cleanup"]
 import shutil
 
-picker.close()
 shutil.rmtree(workdir)

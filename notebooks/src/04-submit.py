@@ -66,7 +66,8 @@ else:
 %config KfpSecretMagics.poll_interval = 0.2
 
 # %% [markdown]
-# The secrets the check will see (names, types and key names only):
+# The secrets the check will see (names, types and key counts only: a Kubernetes list carries no values,
+# and the check reads the key names of each secret it needs with one GET):
 
 # %%
 %kfp_secret list --source k8s
@@ -160,6 +161,66 @@ if "kfp_server" in globals():
                 print(f"{label}: {kind} {name}")
 
 # %% [markdown]
+# ## Next steps: a schedule and a pipeline version for the team
+#
+# `%kfp_secret schedule` creates a recurring run through `kfp.Client`'s recurring-run API, after the same
+# check. KFP's cron has a seconds field first; a standard 5-field expression is converted (and both are
+# shown). The check runs now, once: a secret deleted later makes the future runs hang, as the handle warns.
+
+# %%
+%kfp_secret schedule nightly_etl --cron "0 2 * * *" --arg db_secret=db-creds --experiment nightly --name nightly-etl-2am
+
+# %% [markdown]
+# `%kfp_secret upload` publishes the pipeline with its bindings, so teammates start runs from the KFP UI and
+# set `db_secret` there; `--version` adds a version to an existing pipeline.
+
+# %%
+%kfp_secret upload nightly_etl --name nightly-etl --description "nightly ETL, secret as a parameter"
+
+# %%
+%kfp_secret upload nightly_etl --name nightly-etl --version v2
+
+# %% [markdown]
+# ## On a KFP 2.2 backend
+#
+# Backends before 2.5.0 reject `secretNameParameter`: they take a secret's name only as a literal
+# `secretName`. kfp-nbsecrets reads the backend's version from its health answer (`tag_name`) and, for such a
+# backend, resolves a name that comes from a pipeline parameter when the run is created: the run's own
+# argument (or the default) goes into a per-run copy of the pipeline as a literal, the pre-run check checks
+# that literal, and the run's description records what was resolved. Names known only while the run runs
+# (task outputs) are refused with a one-line error naming the task.
+#
+# The stand-in below answers like a KFP 2.2.0 API server (with a real endpoint, set `OLD_KFP_HOST` to a 2.2
+# backend's URL to run this section against it).
+
+# %%
+OLD_KFP_HOST = os.environ.get("OLD_KFP_HOST")
+if OLD_KFP_HOST is None and "kfp_server" in globals():
+    kfp_22 = KfpServer(backend_version="2.2.0").start()
+    kfp_22.script = kfp_server.script
+    OLD_KFP_HOST = kfp_22.url
+if OLD_KFP_HOST:
+    %config KfpSecretMagics.kfp_host = OLD_KFP_HOST
+
+# %%
+if OLD_KFP_HOST:
+    run_22 = %kfp_secret run nightly_etl --arg db_secret=db-creds --experiment nightly --run-name nightly-etl-on-2.2 --wait --timeout 60
+    display(run_22)
+
+# %% [markdown]
+# What the 2.2 backend received: the literal name in each secret entry, and the record in the description.
+
+# %%
+if "kfp_22" in globals():
+    (payload_22,) = kfp_22.bodies("POST", "/apis/v2beta1/runs")
+    executors = payload_22["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    for label, config in sorted(executors.items()):
+        for kind in ("secretAsEnv", "secretAsVolume"):
+            for entry in config.get(kind, []):
+                print(f"{label}: {kind} secretName={entry['secretName']!r}")
+    print("description:", payload_22["description"])
+
+# %% [markdown]
 # ## Clean up
 
 # %% tags=["cleanup"]
@@ -168,5 +229,7 @@ import shutil
 if "kfp_server" in globals():
     kfp_server.stop()
     cluster.stop()
+if "kfp_22" in globals():
+    kfp_22.stop()
     sources.configure(kubeconfig=None)
 shutil.rmtree(workdir)

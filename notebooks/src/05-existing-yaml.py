@@ -26,7 +26,7 @@ CLI = str(Path(sys.executable).parent / "kfp-nbsecrets")
 # The task tree, with nested paths (`for-loop-1/extract` is inside the loop):
 
 # %%
-model = kfp_nbsecrets.inspect(PIPELINE_YAML)
+model = kfp_nbsecrets.read_pipeline(PIPELINE_YAML)
 print(f"pipeline {model.name!r}, parameters: {sorted(model.parameters)}")
 for task in model.tasks:
     print(f"  {task.path:24} {task.kind:10} depends on: {', '.join(task.depends_on) or '-'}")

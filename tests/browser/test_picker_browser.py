@@ -70,7 +70,7 @@ EXECUTE = """async (code) => {
 
 BINDINGS = ("import json\nfrom kfp_nbsecrets import ir\n"
             "print(json.dumps([[b.task, b.kind, str(b.reference), [list(e) for e in b.env], b.mount_path,"
-            " b.optional] for b in ir.inspect(p).bindings()]))")
+            " b.optional] for b in ir.read_pipeline(p).bindings()]))")
 
 
 def write_notebook(lab, name: str) -> None:
@@ -102,10 +102,17 @@ def test_pick_a_secret_by_clicking_and_attach(lab, page, screenshots):
     assert option.inner_text().replace("\xa0", " ").endswith("2 keys")
     option.click()
 
-    # the keys appear as checkboxes with suggested env var names; tick password, rename its env var
+    # the keys appear as checkboxes, all ticked, with suggested env var names; untick username, rename
+    # password's env var
     password = page.locator(".widget-checkbox", has_text="password")
     picker.locator(".widget-checkbox", has_text="password").wait_for(timeout=30_000)
-    picker.locator(".widget-checkbox", has_text="password").locator("input[type=checkbox]").click()
+    for key in ("username", "password"):
+        assert picker.locator(".widget-checkbox", has_text=key).locator("input[type=checkbox]").is_checked()
+    attach = picker.locator("button", has_text="Attach")
+    reason = picker.locator(".kfp-nbsecrets-reason")
+    reason.filter(has_text="choose at least one target task").wait_for(timeout=30_000)
+    assert attach.is_disabled()
+    picker.locator(".widget-checkbox", has_text="username").locator("input[type=checkbox]").click()
     env = picker.locator(".widget-hbox", has=password).locator(".widget-text input")
     assert env.input_value() == "PASSWORD"
     env.fill("DB_PASSWORD")
@@ -121,24 +128,29 @@ def test_pick_a_secret_by_clicking_and_attach(lab, page, screenshots):
     bindings = json.loads(page.evaluate(EXECUTE, BINDINGS))
     assert bindings == [[LOOP_TASK, "env", "db-creds", [["password", "DB_PASSWORD"]], None, False]]
 
-    # As code: the lines to copy, and the comm that asks the front end to insert them as a cell
+    # As code: the lines to copy, and the comm that asks the front end to insert them as a cell; after
+    # Attach they say that they repeat it
     picker.locator("button", has_text="As code").click()
     code = picker.locator("textarea")
-    expected = f"%kfp_secret bind p {LOOP_TASK} db-creds --env password=DB_PASSWORD"
+    expected = (f"# Attach already bound these to p: this cell repeats it, to keep the binding in code;"
+                f" run it on a fresh definition of p, not again on this one\n"
+                f"%kfp_secret bind p {LOOP_TASK} db-creds --env password=DB_PASSWORD")
     page.wait_for_function("(text) => [...document.querySelectorAll('textarea')].some(t => t.value === text)",
                            arg=expected, timeout=30_000)
     assert code.input_value() == expected
     page.wait_for_function("() => window.__kfpInserted.length === 1", timeout=30_000)
     assert page.evaluate("() => window.__kfpInserted") == [expected]
+    marked = picker.locator(".widget-select-multiple option", has_text=LOOP_TASK).inner_text()
+    assert "\u2713 has it" in marked.replace("\xa0", " ")
 
-    # a validation error shows as one line inside the widget, the kernel raised nothing
+    # mount mode hides the env var fields; a mount on the container's root turns Attach off, with the reason
     picker.locator(".widget-toggle-buttons button", has_text="mount as files").click()
+    env.wait_for(state="hidden", timeout=30_000)
     mount = picker.locator(".widget-text", has_text="Mount path").locator("input")
-    mount.fill("relative/dir")
+    mount.fill("/")
     mount.press("Enter")
-    picker.locator("button", has_text="Attach").click()
-    picker.locator(".kfp-nbsecrets-error").wait_for(timeout=30_000)
-    assert "is relative" in picker.locator(".kfp-nbsecrets-error").inner_text()
+    picker.locator(".kfp-nbsecrets-reason", has_text="container's root").wait_for(timeout=30_000)
+    assert attach.is_disabled()
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
 
     # Preview under the picker; no value anywhere in the page
