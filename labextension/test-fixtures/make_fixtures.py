@@ -1,6 +1,7 @@
 """Writes the renderer's test fixtures: real payloads of the pipelines in tests/pipelines.py.
 
 Run from the repository root: .venv/bin/python labextension/test-fixtures/make_fixtures.py
+(tests/test_renderer_fixtures.py regenerates them into a temp dir and compares).
 """
 
 import copy
@@ -48,7 +49,8 @@ def hostile(data: dict) -> dict:
     return data
 
 
-def main() -> None:
+def write(folder: Path) -> list[Path]:
+    """Writes the fixtures into ``folder``; returns their paths."""
     nested = payload(pipelines.nested())
     fixtures = {
         "nested.json": nested,
@@ -56,9 +58,17 @@ def main() -> None:
         "flat.json": payload(pipelines.flat()),
         "hostile.json": hostile(nested),
     }
+    paths = []
     for name, data in fixtures.items():
-        (HERE / name).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-        print("wrote", HERE / name)
+        path = folder / name
+        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    for path in write(HERE):
+        print("wrote", path)
 
 
 if __name__ == "__main__":

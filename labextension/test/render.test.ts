@@ -180,7 +180,7 @@ describe('pipeline IR renderer', () => {
     key(tabs[2], 'ArrowRight');
     expect(panel('ir').hidden).toBe(false);
     expect(document.activeElement).toBe(tabs[3]);
-    expect(panel('ir').textContent).toContain('pipeline:\n  name: nested');
+    expect(panel('ir').textContent).toContain('pipelineInfo:\n  name: nested');
     tabs[1].click();
     const links = panel('findings').querySelectorAll<HTMLElement>('.kfp-nbsecrets-task-link');
     expect(links.length).toBe(4);
