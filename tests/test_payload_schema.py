@@ -2,6 +2,8 @@
 the contract between display.payload() and the JupyterLab renderer, whose TypeScript types are
 generated from it (labextension/test/payload.test.ts checks they are current)."""
 
+import base64
+import gzip
 import json
 from importlib.resources import files
 
@@ -53,6 +55,17 @@ def test_payload_of_every_test_pipeline_is_valid(make):
     validate(preview(make()).payload())
 
 
+def test_payload_carries_the_compiled_ir_once_compressed():
+    shown = preview(nested())
+    data = shown.payload()
+    assert json.loads(gzip.decompress(base64.b64decode(data["irGzip"]))) == shown.model.compiled.documents()
+    assert "pipelineSpec" not in json.dumps(data) and "deploymentSpec" not in json.dumps(data)
+    conditions = {t["path"]: t["condition"] for t in data["tasks"] if "condition" in t}
+    assert conditions["exit-handler-1/condition-branches-3/condition-4"] == (
+        "inputs.parameter_values['pipelinechannel--produce-Output'] == 'x'")
+    assert sorted(conditions) == [f"exit-handler-1/condition-branches-3/condition-{n}" for n in (4, 5, 6)]
+
+
 def test_payload_of_a_shared_dag_yaml_is_valid(tmp_path):
     validate(preview(shared_yaml(tmp_path)).payload())
 
@@ -76,7 +89,9 @@ def test_payload_with_hostile_strings_is_valid_and_keeps_them_as_data(tmp_path):
     lambda d: d["bindings"][0].update(kind="volume"),
     lambda d: d["findings"][0].update(severity="fatal"),
     lambda d: d.update(version=2),
-], ids=["top-level", "task", "task-kind", "binding-source", "source", "env-as-volume", "severity", "version"])
+    lambda d: d.update(irGzip="<not base64>"),
+], ids=["top-level", "task", "task-kind", "binding-source", "source", "env-as-volume", "severity", "version",
+        "ir"])
 def test_the_schema_is_strict(broken):
     data = preview(nested()).payload()
     broken(data)

@@ -2,6 +2,7 @@
  * The details panel of one task: its fields, every secret (with where its name comes from), its
  * findings and its command. Opened from the graph; Escape or × closes it and returns the focus.
  */
+import { commandOf } from './documents';
 import { IContext, P } from './dom';
 import { findingList } from './findings';
 import { badge, bindingTarget, describeSource, secretName } from './secrets';
@@ -69,7 +70,7 @@ export function details(ctx: IContext, task: ITask, close: () => void): HTMLElem
     panel.append(findingList(ctx, findings, null));
   }
 
-  const command = task.command ?? [];
+  const command = commandOf(ctx, task);
   if (command.length) {
     panel.append(el('h4', undefined, 'Command'));
     const box = el('div', `${P}-command`);

@@ -2,6 +2,7 @@
  * What every part of the view shares: the class prefix, element makers (text only, never
  * innerHTML) and the render context (the payload indexed by task path).
  */
+import type { IrSource } from './documents';
 import { IBinding, IFinding, IPayload, ITask } from './types';
 
 /** Prefix of every class name of the view. */
@@ -67,8 +68,14 @@ export interface IContext {
   el: Maker;
   payload: IPayload;
   byPath: Map<string, ITask>;
+  /** The names of all tasks (to read channel names such as ``produce-Output``). */
+  taskNames: Set<string>;
   bindings: Map<string, IBinding[]>;
   findings: Map<string, IFinding[]>;
+  /** The IR once read (null until then, or when the payload has none): see documentsOf. */
+  ir: IrSource;
+  /** Why the IR could not be read, when it could not. */
+  irError?: string;
 }
 
 export function makeContext(doc: Document, payload: IPayload): IContext {
@@ -83,10 +90,12 @@ export function makeContext(doc: Document, payload: IPayload): IContext {
     el: maker(doc),
     payload,
     byPath,
+    taskNames: new Set(payload.tasks.map(task => task.name)),
     bindings: groupBy(payload.bindings, b => String(b.task)),
     findings: groupBy(
       payload.findings.filter(f => f.task),
       f => String(f.task)
-    )
+    ),
+    ir: null
   };
 }

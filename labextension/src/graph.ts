@@ -1,7 +1,10 @@
 /**
  * The Graph tab: the laid-out DAG. Groups (sub-pipelines, loops, conditions, exit handlers) are
  * labelled boxes holding their tasks, tasks carry their secret badges and finding markers,
- * dependencies are SVG arrows. Every task and group label is focusable and opens its details.
+ * dependencies are SVG arrows with their heads drawn inline (no marker ids shared between views).
+ *
+ * The DOM is built in slices of a few milliseconds, top to bottom, so a large pipeline keeps the
+ * page responsive; the DOM order (and so the Tab order) follows the layout.
  */
 import { IContext, Maker, P, svgEl } from './dom';
 import { marker, worstSeverity } from './findings';
@@ -12,14 +15,89 @@ import { ITask } from './types';
 const GROUP_LABEL: Record<string, string> = {
   pipeline: 'sub-pipeline',
   'for-loop': 'loop',
-  condition: 'condition',
-  'condition-branches': 'branches',
+  condition: 'if',
+  'condition-branches': 'if / else',
   'exit-handler': 'exit handler'
 };
 
+/** Tasks (or edges) per tile: a few milliseconds of DOM building between two yields to the browser. */
+const NODES_PER_TILE = 25;
+const EDGES_PER_TILE = 100;
+const ARROW_LENGTH = 8;
+const ARROW_HALF_WIDTH = 4;
+
+/** Resolves in a new task of the event loop (no 4 ms clamping as setTimeout nests). */
+function nextTask(): Promise<void> {
+  return new Promise(resolve => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** ``a`` with ``b`` after it: the count and the noun, plural unless one. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function conditionNumber(task: ITask): number {
+  const match = /(\d+)$/.exec(task.name);
+  return match ? Number(match[1]) : 0;
+}
+
+/** The predicate with channel placeholders read as ``task.output`` or the parameter name. */
+export function readablePredicate(expression: string, taskNames: Set<string>): string {
+  return expression.replace(/inputs\.parameter_values\['pipelinechannel--([^']*)'\]/g, (_, channel: string) => {
+    for (let cut = channel.lastIndexOf('-'); cut > 0; cut = channel.lastIndexOf('-', cut - 1)) {
+      if (taskNames.has(channel.slice(0, cut))) {
+        return `${channel.slice(0, cut)}.${channel.slice(cut + 1)}`;
+      }
+    }
+    return channel;
+  });
+}
+
+/**
+ * A condition's branch (``If``, ``Elif`` or ``Else``) and its own predicate. In a group of
+ * branches KFP writes each one's predicate after the negations of the branches before it
+ * (``!(a) && b``; an Else has only the negations).
+ */
+export function conditionLabel(task: ITask, ctx: IContext): { branch: string; predicate: string } {
+  const expression = task.condition ?? '';
+  const parent = ctx.byPath.get(task.parent);
+  if (parent?.kind !== 'condition-branches') {
+    return { branch: 'If', predicate: expression };
+  }
+  const branches = ctx.payload.tasks
+    .filter(t => t.parent === task.parent && t.kind === 'condition')
+    .sort((a, b) => conditionNumber(a) - conditionNumber(b));
+  const own: string[] = [];
+  for (const branch of branches) {
+    const full = branch.condition ?? '';
+    const negations = own.map(predicate => `!(${predicate})`).join(' && ');
+    const mine = !own.length ? full : full.startsWith(`${negations} && `) ? full.slice(negations.length + 4) : null;
+    if (branch === task) {
+      if (!own.length) {
+        return { branch: 'If', predicate: full };
+      }
+      if (full === negations) {
+        return { branch: 'Else', predicate: '' };
+      }
+      return { branch: 'Elif', predicate: mine ?? full };
+    }
+    if (mine === null) {
+      break;
+    }
+    own.push(mine);
+  }
+  return { branch: 'Elif', predicate: expression };
+}
+
 function taskLabel(task: ITask): string {
-  const kindLabel = GROUP_LABEL[task.kind] ?? task.kind;
-  return `${task.name}, ${kindLabel}`;
+  return `${task.name}, ${GROUP_LABEL[task.kind] ?? task.kind}`;
 }
 
 export function legend(el: Maker): HTMLElement {
@@ -31,8 +109,21 @@ export function legend(el: Maker): HTMLElement {
     el('span', `${P}-badge-kind ${P}-legend-volume`, 'vol'),
     el('span', `${P}-muted`, ' volume '),
     el('span', `${P}-badge-kind ${P}-legend-image-pull`, 'pull'),
-    el('span', `${P}-muted`, ' image pull \u2014 name from a literal, param, output or loop item. Click or press Enter on a task for details.')
+    el(
+      'span',
+      `${P}-muted`,
+      ' image pull, then the secret name: literal, {{parameter}}, {{task.output}} or item of a loop. ' +
+        'Click or press Enter on a task for details.'
+    )
   );
+  return box;
+}
+
+/** What the graph area shows while ELK lays the pipeline out. */
+export function skeleton(ctx: IContext, tasks: number, groups: number): HTMLElement {
+  const box = ctx.el('div', `${P}-skeleton`);
+  box.setAttribute('role', 'status');
+  box.append(ctx.el('span', `${P}-muted`, `Laying out ${plural(tasks, 'task')} and ${plural(groups, 'group')}\u2026`));
   return box;
 }
 
@@ -43,120 +134,232 @@ function position(element: HTMLElement, box: IBox) {
   element.style.height = `${box.height}px`;
 }
 
+/** A group's box and its focusable label. */
+function groupElement(ctx: IContext, task: ITask): { outer: HTMLElement; focusable: HTMLElement } {
+  const { el } = ctx;
+  const group = el('div', `${P}-group ${P}-group--${task.kind}`);
+  const label = el('div', `${P}-group-label`);
+  label.style.height = `${GROUP_HEADER}px`;
+  let aria = `${taskLabel(task)} (group)`;
+  if (task.kind === 'condition') {
+    const { branch, predicate } = conditionLabel(task, ctx);
+    const text = readablePredicate(predicate, ctx.taskNames);
+    label.append(el('span', `${P}-group-kind`, branch));
+    const shown = text ? el('code', `${P}-group-name ${P}-predicate`, text) : el('span', `${P}-group-name`, task.name);
+    shown.title = `${task.name}: ${task.condition ?? ''}`;
+    label.append(shown);
+    aria = `${branch} ${text}, ${task.name} (condition group)`;
+  } else {
+    label.append(el('span', `${P}-group-kind`, GROUP_LABEL[task.kind] ?? task.kind), el('span', `${P}-group-name`, task.name));
+  }
+  group.append(label);
+  group.dataset.path = task.path;
+  label.setAttribute('aria-label', aria);
+  return { outer: group, focusable: label };
+}
+
+/** A task's box: name, image, badges. */
+function taskElement(ctx: IContext, task: ITask, findings: number): HTMLElement {
+  const { el } = ctx;
+  const node = el('div', `${P}-task ${P}-task--${task.kind}`);
+  const title = el('div', `${P}-task-title`);
+  const name = el('span', `${P}-task-name`, task.name);
+  name.title = task.path;
+  title.append(name);
+  node.append(title, el('div', `${P}-task-sub`, task.image ?? task.component ?? task.kind));
+  const bindings = ctx.bindings.get(task.path) ?? [];
+  if (bindings.length) {
+    const badges = el('div', `${P}-badges`);
+    for (const binding of bindings) {
+      badges.append(badge(ctx, binding));
+    }
+    node.append(badges);
+  }
+  node.dataset.path = task.path;
+  const secrets = bindings.length ? `, ${plural(bindings.length, 'secret')}` : '';
+  const issues = findings ? `, ${plural(findings, 'finding')}` : '';
+  node.setAttribute('aria-label', `${taskLabel(task)}${secrets}${issues}`);
+  return node;
+}
+
+interface IPlaced {
+  task: ITask;
+  box: IBox;
+}
+
 /**
- * Draws ``layout`` into ``canvas``; records each task's focusable element in ``elements``;
- * ``open(path)`` is called when a task or group label is clicked or activated by the keyboard.
+ * The tasks in reading order: in each DAG, top to bottom and left to right within a row (ELK
+ * aligns the tops of a layer's boxes); a group's tasks right after the group.
  */
-export function drawGraph(
+export function readingOrder(placed: IPlaced[]): IPlaced[] {
+  const paths = new Set(placed.map(entry => entry.task.path));
+  const children = new Map<string, IPlaced[]>();
+  for (const entry of placed) {
+    const parent = paths.has(entry.task.parent) && entry.task.parent !== entry.task.path ? entry.task.parent : '';
+    const list = children.get(parent) ?? [];
+    list.push(entry);
+    children.set(parent, list);
+  }
+  const ordered: IPlaced[] = [];
+  const visit = (parent: string) => {
+    const siblings = (children.get(parent) ?? []).sort((a, b) =>
+      Math.abs(a.box.y - b.box.y) > 1 ? a.box.y - b.box.y : a.box.x - b.box.x
+    );
+    for (const entry of siblings) {
+      ordered.push(entry);
+      if (entry.task.path !== parent) {
+        visit(entry.task.path);
+      }
+    }
+  };
+  visit('');
+  return ordered;
+}
+
+/** An edge and its arrowhead, drawn inline at the end of its last segment. */
+function edgeElements(doc: Document, edge: ILayout['edges'][number]): SVGElement[] {
+  const points = edge.points;
+  const end = points[points.length - 1];
+  const before = points[points.length - 2] ?? end;
+  const length = Math.hypot(end.x - before.x, end.y - before.y) || 1;
+  const [ux, uy] = [(end.x - before.x) / length, (end.y - before.y) / length];
+  const base = { x: end.x - ux * ARROW_LENGTH, y: end.y - uy * ARROW_LENGTH };
+  const line = [...points.slice(0, -1), base];
+  const d = line.map((p, i) => `${i ? 'L' : 'M'} ${p.x} ${p.y}`).join(' ');
+  const path = svgEl(doc, 'path', { d, class: `${P}-edge` });
+  const [nx, ny] = [-uy * ARROW_HALF_WIDTH, ux * ARROW_HALF_WIDTH];
+  const head = svgEl(doc, 'path', {
+    d: `M ${end.x} ${end.y} L ${base.x + nx} ${base.y + ny} L ${base.x - nx} ${base.y - ny} Z`,
+    class: `${P}-arrowhead`
+  });
+  for (const element of [path, head]) {
+    element.dataset.from = edge.from;
+    element.dataset.to = edge.to;
+  }
+  return [path, head];
+}
+
+/** Room around a tile's content for focus outlines and shadows, which its containment clips. */
+const TILE_MARGIN = 6;
+
+interface IDrawn {
+  nodes: HTMLElement[];
+  edges: SVGElement[];
+  box: IBox;
+}
+
+/**
+ * Draws ``layout`` into ``canvas`` in slices, yielding to the browser between them; stops (and
+ * returns false) as soon as ``current()`` is false. Each slice is a tile: a box around what it
+ * holds, contained and skipped by the browser while out of sight (``content-visibility: auto``),
+ * so a slice added later costs the browser that slice only. Records each task's focusable element
+ * in ``elements``; ``open(path)`` runs when a task or group label is clicked or activated by the keyboard.
+ */
+export async function drawGraph(
   ctx: IContext,
   layout: ILayout,
   canvas: HTMLElement,
   elements: Map<string, HTMLElement>,
-  open: (path: string) => void
-) {
+  open: (path: string) => void,
+  current: () => boolean
+): Promise<boolean> {
   const { doc, el } = ctx;
+  const groups = groupPaths(ctx.payload);
+  const placed = readingOrder(
+    [...ctx.byPath.values()]
+      .map(task => ({ task, box: layout.boxes.get(task.path) }))
+      .filter((entry): entry is IPlaced => entry.box !== undefined)
+  );
+  const steps: (() => IDrawn)[][] = [
+    ...placed.map(({ task, box }) => () => {
+      const findings = ctx.findings.get(task.path) ?? [];
+      const { outer, focusable } = groups.has(task.path)
+        ? groupElement(ctx, task)
+        : { outer: taskElement(ctx, task, findings.length), focusable: undefined };
+      const target = focusable ?? outer;
+      if (findings.length) {
+        (focusable ? focusable : outer.querySelector(`.${P}-task-title`)!).append(marker(ctx, findings));
+        outer.classList.add(`${P}-has-${worstSeverity(findings)}`);
+      }
+      makeFocusable(target, task.path, open);
+      elements.set(task.path, target);
+      return { nodes: [outer], edges: [], box };
+    }).reduce(slices(NODES_PER_TILE), []),
+    ...layout.edges.map(edge => () => {
+      const xs = edge.points.map(p => p.x);
+      const ys = edge.points.map(p => p.y);
+      const [x, y] = [Math.min(...xs), Math.min(...ys)];
+      const box = { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
+      return { nodes: [], edges: edgeElements(doc, edge), box };
+    }).reduce(slices(EDGES_PER_TILE), [])
+  ];
+
+  canvas.replaceChildren();
   canvas.style.width = `${Math.ceil(layout.width)}px`;
   canvas.style.height = `${Math.ceil(layout.height)}px`;
-  const svg = svgEl(doc, 'svg', {
-    class: `${P}-edges`,
-    width: String(Math.ceil(layout.width)),
-    height: String(Math.ceil(layout.height)),
-    'aria-hidden': 'true'
-  });
-  const defs = svgEl(doc, 'defs', {});
-  const arrow = svgEl(doc, 'marker', {
-    id: `${P}-arrow`,
-    viewBox: '0 0 10 10',
-    refX: '9',
-    refY: '5',
-    markerWidth: '7',
-    markerHeight: '7',
-    orient: 'auto-start-reverse'
-  });
-  arrow.append(svgEl(doc, 'path', { d: 'M 0 0 L 10 5 L 0 10 z', class: `${P}-arrowhead` }));
-  defs.append(arrow);
-  svg.append(defs);
-  for (const edge of layout.edges) {
-    const d = edge.points.map((p, i) => `${i ? 'L' : 'M'} ${p.x} ${p.y}`).join(' ');
-    const path = svgEl(doc, 'path', { d, class: `${P}-edge`, 'marker-end': `url(#${P}-arrow)` });
-    path.dataset.from = edge.from;
-    path.dataset.to = edge.to;
-    svg.append(path);
+  for (const [index, slice] of steps.entries()) {
+    canvas.append(tile(doc, el, slice.map(step => step())));
+    if (index < steps.length - 1) {
+      await nextTask();
+      if (!current()) {
+        return false;
+      }
+    }
   }
-  canvas.append(svg);
+  return true;
+}
 
-  // Groups first (outer before inner: payload order sorts parents before children), then tasks.
-  const fragment = doc.createDocumentFragment();
-  const leaves: HTMLElement[] = [];
-  const groups = groupPaths(ctx.payload);
-  for (const task of ctx.byPath.values()) {
-    const box = layout.boxes.get(task.path);
-    if (!box) {
-      continue;
+/** A reducer cutting a list into slices of ``size``. */
+function slices<T>(size: number): (all: T[][], item: T, index: number) => T[][] {
+  return (all, item, index) => {
+    if (index % size === 0) {
+      all.push([]);
     }
-    const findings = ctx.findings.get(task.path) ?? [];
-    const severity = findings.length ? worstSeverity(findings) : '';
-    const isGroup = groups.has(task.path);
-    let focusable: HTMLElement;
-    if (isGroup) {
-      const group = el('div', `${P}-group ${P}-group--${task.kind}`);
-      position(group, box);
-      const label = el('div', `${P}-group-label`);
-      label.style.height = `${GROUP_HEADER}px`;
-      label.append(el('span', `${P}-group-kind`, GROUP_LABEL[task.kind] ?? task.kind), el('span', `${P}-group-name`, task.name));
-      if (findings.length) {
-        label.append(marker(ctx, findings));
-      }
-      group.append(label);
-      group.dataset.path = task.path;
-      fragment.append(group);
-      focusable = label;
-      focusable.setAttribute('aria-label', `${taskLabel(task)} (group)`);
-    } else {
-      const node = el('div', `${P}-task ${P}-task--${task.kind}`);
-      position(node, box);
-      const title = el('div', `${P}-task-title`);
-      const name = el('span', `${P}-task-name`, task.name);
-      name.title = task.path;
-      title.append(name);
-      if (findings.length) {
-        title.append(marker(ctx, findings));
-      }
-      node.append(title, el('div', `${P}-task-sub`, task.image ?? task.component ?? task.kind));
-      const bindings = ctx.bindings.get(task.path) ?? [];
-      if (bindings.length) {
-        const badges = el('div', `${P}-badges`);
-        for (const binding of bindings) {
-          badges.append(badge(ctx, binding));
-        }
-        node.append(badges);
-      }
-      node.dataset.path = task.path;
-      leaves.push(node);
-      focusable = node;
-      const secrets = bindings.length ? `, ${bindings.length} secrets` : '';
-      const issues = findings.length ? `, ${findings.length} findings` : '';
-      focusable.setAttribute('aria-label', `${taskLabel(task)}${secrets}${issues}`);
-    }
-    if (severity) {
-      (isGroup ? focusable.parentElement! : focusable).classList.add(`${P}-has-${severity}`);
-    }
-    focusable.classList.add(`${P}-focusable`);
-    focusable.tabIndex = 0;
-    focusable.setAttribute('role', 'button');
-    focusable.setAttribute('aria-pressed', 'false');
-    elements.set(task.path, focusable);
-    const path = task.path;
-    focusable.addEventListener('click', () => open(path));
-    focusable.addEventListener('keydown', (event: KeyboardEvent) => {
-      if (event.key === 'Enter' || event.key === ' ' || event.key === 'Spacebar') {
-        event.preventDefault();
-        open(path);
-      }
+    all[all.length - 1].push(item);
+    return all;
+  };
+}
+
+/** A tile holding ``slice``: placed around it, its nodes and edges placed inside it. */
+function tile(doc: Document, el: Maker, slice: IDrawn[]): HTMLElement {
+  const x0 = Math.min(...slice.map(d => d.box.x)) - TILE_MARGIN;
+  const y0 = Math.min(...slice.map(d => d.box.y)) - TILE_MARGIN;
+  const x1 = Math.max(...slice.map(d => d.box.x + d.box.width)) + TILE_MARGIN;
+  const y1 = Math.max(...slice.map(d => d.box.y + d.box.height)) + TILE_MARGIN;
+  const box = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  const element = el('div', `${P}-tile`);
+  position(element, box);
+  const edges = slice.flatMap(d => d.edges);
+  if (edges.length) {
+    const svg = svgEl(doc, 'svg', {
+      class: `${P}-edges`,
+      width: String(box.width),
+      height: String(box.height),
+      viewBox: `${x0} ${y0} ${box.width} ${box.height}`,
+      'aria-hidden': 'true'
     });
+    svg.append(...edges);
+    element.append(svg);
   }
-  for (const leaf of leaves) {
-    fragment.append(leaf);
+  for (const drawn of slice) {
+    for (const node of drawn.nodes) {
+      position(node, { ...drawn.box, x: drawn.box.x - x0, y: drawn.box.y - y0 });
+      element.append(node);
+    }
   }
-  canvas.append(fragment);
+  return element;
+}
+
+function makeFocusable(element: HTMLElement, path: string, open: (path: string) => void): void {
+  element.classList.add(`${P}-focusable`);
+  element.tabIndex = 0;
+  element.setAttribute('role', 'button');
+  element.setAttribute('aria-pressed', 'false');
+  element.addEventListener('click', () => open(path));
+  element.addEventListener('keydown', (event: KeyboardEvent) => {
+    if (event.key === 'Enter' || event.key === ' ' || event.key === 'Spacebar') {
+      event.preventDefault();
+      open(path);
+    }
+  });
 }

@@ -26,20 +26,9 @@ export interface Payload {
   bindings: Binding[];
   findings: Finding[];
   /**
-   * The Kubernetes platform spec of the compiled IR ({"platforms": {"kubernetes": ...}}, or {}).
+   * The compiled IR, carried once and compact: the base64 of the gzip of its YAML documents (the pipeline spec, then the platform spec when it has one) as a JSON array. The renderer takes the tasks' commands, the Kubernetes platform spec and the YAML tab from it.
    */
-  platformSpec: {
-    [k: string]: unknown;
-  };
-  /**
-   * The compiled IR: its YAML documents as JSON values (the pipeline spec, then the platform spec when it has one).
-   *
-   * @minItems 1
-   * @maxItems 2
-   */
-  ir: {
-    [k: string]: unknown;
-  }[];
+  irGzip: string;
 }
 export interface Pipeline {
   name: string;
@@ -80,9 +69,9 @@ export interface Task {
   caching: boolean;
   image: string | null;
   /**
-   * The container's command, then its args.
+   * A condition task's predicate as written in the IR (triggerPolicy.condition), e.g. inputs.parameter_values['pipelinechannel--produce-Output'] == 'x'; an Elif or Else branch's predicate starts with the negations of the branches before it.
    */
-  command: string[];
+  condition?: string;
 }
 export interface Edge {
   from: string;

@@ -3,20 +3,13 @@
  * name comes from (literal, parameter, task output, loop item).
  */
 import { IContext, P } from './dom';
-import { IBinding } from './types';
+import { IBinding, ISource } from './types';
 
 const BINDING_LABEL: Record<string, string> = { env: 'env', volume: 'vol', 'image-pull': 'pull' };
 const BINDING_TITLE: Record<string, string> = {
   env: 'secret as environment variables',
   volume: 'secret as a volume',
   'image-pull': 'image pull secret'
-};
-const SOURCE_LABEL: Record<string, string> = {
-  literal: 'literal',
-  parameter: 'param',
-  'task-output': 'output',
-  'loop-item': 'loop item',
-  unresolved: 'unresolved'
 };
 const SOURCE_TITLE: Record<string, string> = {
   literal: 'a literal name',
@@ -26,7 +19,7 @@ const SOURCE_TITLE: Record<string, string> = {
   unresolved: 'unresolved'
 };
 
-/** Where a binding's secret name comes from, in words, with the chain of inputs it passes. */
+/** Where a binding's secret name comes from, in words, with the DAG inputs it passes, outermost first. */
 export function describeSource(binding: IBinding): string {
   const source = binding.source;
   if (!source) {
@@ -34,8 +27,24 @@ export function describeSource(binding: IBinding): string {
   }
   const what = SOURCE_TITLE[source.kind] ?? source.kind;
   const text = source.text ? `${source.text} (${what})` : what;
-  const via = (source.via ?? []).filter((name, i, all) => i === 0 || name !== all[i - 1]);
-  return via.length ? `${text}, via ${via.join(' \u2190 ')}` : text;
+  const via = (source.via ?? []).filter((name, i, all) => i === 0 || name !== all[i - 1]).reverse();
+  return via.length ? `${text}, via ${via.join(' \u2192 ')}` : text;
+}
+
+/** The secret name in short: ``db-creds``, ``{{secret_name}}``, ``{{produce.Output}}``, ``item of {{names}}``. */
+export function shortName(source: ISource | undefined): string {
+  switch (source?.kind) {
+    case 'literal':
+      return source.name ?? '?';
+    case 'parameter':
+      return `{{${source.parameter ?? '?'}}}`;
+    case 'task-output':
+      return `{{${source.task ?? '?'}.${source.output ?? '?'}}}`;
+    case 'loop-item':
+      return `item of ${shortName(source.items)}`;
+    default:
+      return '?';
+  }
 }
 
 /** Where the secret lands: ``KEY → ENV`` pairs, the mount path, or ``image pull``. */
@@ -58,14 +67,14 @@ export function secretName(binding: IBinding): string {
   return source?.text ?? binding.reference ?? '?';
 }
 
-/** The badge of one binding: its kind and the kind of its name's source; the hover says more. */
+/** The badge of one binding: its kind and the secret name (styled by where it comes from); the hover says more. */
 export function badge(ctx: IContext, binding: IBinding): HTMLElement {
   const kind = binding.kind;
   const source = binding.source?.kind ?? 'unresolved';
   const b = ctx.el('span', `${P}-badge ${P}-badge--${kind} ${P}-src--${source}`);
   b.append(
     ctx.el('span', `${P}-badge-kind`, BINDING_LABEL[kind] ?? kind),
-    ctx.el('span', `${P}-badge-src`, SOURCE_LABEL[source] ?? source)
+    ctx.el('span', `${P}-badge-src`, shortName(binding.source))
   );
   const optional = binding.optional ? ', optional' : '';
   b.title = `${BINDING_TITLE[kind] ?? kind}${optional}: ${secretName(binding)} from ${

@@ -15,11 +15,14 @@ export type ISource = NameSource;
 export type IBinding = Binding;
 export type IFinding = Finding;
 
-/** A payload after ``normalize``: any version number; the compiled documents may be missing. */
-export interface IPayload extends Omit<Payload, 'version' | 'platformSpec' | 'ir'> {
+/**
+ * A payload after ``normalize``: any version number; ``irGzip`` may be missing. Payloads written by
+ * earlier versions of the package (saved in notebooks) carry the IR documents uncompressed in ``ir``.
+ */
+export interface IPayload extends Omit<Payload, 'version' | 'irGzip'> {
   version: number;
-  platformSpec?: Payload['platformSpec'];
-  ir?: Payload['ir'];
+  irGzip?: string;
+  ir?: unknown;
 }
 
 /** Kinds of tasks that run one container; every other kind is a DAG drawn as a group. */
@@ -37,17 +40,22 @@ function asString(value: unknown, fallback = ''): string {
 export function normalize(data: unknown): IPayload {
   const raw = (data && typeof data === 'object' ? data : {}) as Record<string, any>;
   const pipeline = (raw.pipeline && typeof raw.pipeline === 'object' ? raw.pipeline : {}) as Record<string, any>;
-  const tasks = asArray<Record<string, any>>(raw.tasks)
+  const optional = (value: unknown) => (typeof value === 'string' ? value : null);
+  const tasks: ITask[] = asArray<Record<string, any>>(raw.tasks)
     .filter(t => t && typeof t === 'object')
     .map(t => ({
       ...t,
       path: asString(t.path, asString(t.name)),
       name: asString(t.name, asString(t.path)),
-      kind: asString(t.kind, 'container'),
+      kind: asString(t.kind, 'container') as ITask['kind'],
       parent: asString(t.parent),
+      component: asString(t.component),
+      executor: optional(t.executor),
       dependsOn: asArray<unknown>(t.dependsOn).map(d => asString(d)),
-      command: asArray<unknown>(t.command).map(c => asString(c))
-    })) as ITask[];
+      caching: Boolean(t.caching),
+      image: optional(t.image),
+      ...(typeof t.condition === 'string' ? { condition: t.condition } : {})
+    }));
   return {
     ...raw,
     version: typeof raw.version === 'number' ? raw.version : 1,

@@ -4,7 +4,9 @@ Run from the repository root: .venv/bin/python labextension/test-fixtures/make_f
 (tests/test_renderer_fixtures.py regenerates them into a temp dir and compares).
 """
 
+import base64
 import copy
+import gzip
 import json
 import sys
 import warnings
@@ -30,6 +32,7 @@ def hostile(data: dict) -> dict:
     """The nested payload with markup in every string the renderer shows."""
     data = copy.deepcopy(data)
     renames = {}
+    executor = None
     for task in data["tasks"]:
         if task["path"] == "exit-handler-1/for-loop-2/consume-3":
             renames[task["path"]] = f"exit-handler-1/for-loop-2/{HOSTILE}"
@@ -38,7 +41,13 @@ def hostile(data: dict) -> dict:
         if task["path"].endswith(HOSTILE):
             task["name"] = HOSTILE
             task["image"] = "<script>alert(2)</script>"
-            task["command"] = ["<b>bold</b>", "&amp; <i>"]
+            executor = task["executor"]
+    # the command comes from the IR's executor
+    documents = json.loads(gzip.decompress(base64.b64decode(data["irGzip"])))
+    container = documents[0]["deploymentSpec"]["executors"][executor]["container"]
+    container["command"], container["args"] = ["<b>bold</b>"], ["&amp; <i>"]
+    compact = json.dumps(documents, separators=(",", ":"), sort_keys=True).encode()
+    data["irGzip"] = base64.b64encode(gzip.compress(compact, mtime=0)).decode("ascii")
     for binding in data["bindings"]:
         binding["task"] = renames.get(binding["task"], binding["task"])
         binding["source"]["text"] = binding["source"]["text"] + " <svg onload=alert(3)>"
