@@ -3,7 +3,7 @@
  * findings and its command. Opened from the graph; Escape or × closes it and returns the focus.
  */
 import { commandOf } from './documents';
-import { IContext, P } from './dom';
+import { IContext, keepKeys, P } from './dom';
 import { findingList } from './findings';
 import { badge, bindingTarget, describeSource, secretName } from './secrets';
 import { ITask } from './types';
@@ -16,6 +16,7 @@ export function details(ctx: IContext, task: ITask, close: () => void): HTMLElem
   const title = el('h3', `${P}-details-title`, task.name);
   const closeButton = el('button', `${P}-close`, '\u00d7');
   closeButton.type = 'button';
+  keepKeys(closeButton);
   closeButton.setAttribute('aria-label', 'Close details');
   closeButton.title = 'Close details (Escape)';
   closeButton.addEventListener('click', close);

@@ -28,6 +28,15 @@ export function maker(doc: Document): Maker {
   };
 }
 
+/**
+ * Keeps JupyterLab's command shortcuts off ``element`` (Lumino's convention): Lumino matches a
+ * shortcut's selector from the focused element up and stops at this attribute, so it must be on
+ * the focused element itself (``:focus`` selectors such as the notebook's match it first).
+ */
+export function keepKeys(element: HTMLElement): void {
+  element.dataset.lmSuppressShortcuts = 'true';
+}
+
 export function svgEl(doc: Document, tag: string, attrs: Record<string, string>): SVGElement {
   const element = doc.createElementNS('http://www.w3.org/2000/svg', tag) as SVGElement;
   for (const [k, v] of Object.entries(attrs)) {

@@ -1,5 +1,5 @@
 /** Lint findings: the marker on a task, and the list (in the details and in the Findings tab). */
-import { IContext, P } from './dom';
+import { IContext, keepKeys, P } from './dom';
 import { IFinding } from './types';
 
 const SEVERITY_RANK: Record<string, number> = { error: 2, warning: 1 };
@@ -43,6 +43,7 @@ export function findingList(
     if (reveal && finding.task) {
       const link = el('button', `${P}-task-link`, finding.task);
       link.type = 'button';
+      keepKeys(link);
       link.title = 'Show this task in the graph';
       const path = finding.task;
       link.addEventListener('click', () => reveal(path));

@@ -6,7 +6,7 @@
  * The DOM is built in slices of a few milliseconds, top to bottom, so a large pipeline keeps the
  * page responsive; the DOM order (and so the Tab order) follows the layout.
  */
-import { IContext, Maker, P, svgEl } from './dom';
+import { IContext, keepKeys, Maker, P, svgEl } from './dom';
 import { marker, worstSeverity } from './findings';
 import { GROUP_HEADER, groupPaths, IBox, ILayout } from './layout';
 import { badge } from './secrets';
@@ -353,6 +353,7 @@ function tile(doc: Document, el: Maker, slice: IDrawn[]): HTMLElement {
 function makeFocusable(element: HTMLElement, path: string, open: (path: string) => void): void {
   element.classList.add(`${P}-focusable`);
   element.tabIndex = 0;
+  keepKeys(element);
   element.setAttribute('role', 'button');
   element.setAttribute('aria-pressed', 'false');
   element.addEventListener('click', () => open(path));

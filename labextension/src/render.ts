@@ -5,14 +5,15 @@
  *
  * The view appears at once with a skeleton in the graph area; ELK lays the graph out in a web
  * worker while the IR is read, then the graph is drawn in slices. Keys pressed inside the view
- * stay in it: the view carries Lumino's ``data-lm-suppress-shortcuts``, so JupyterLab's command
- * shortcuts (``a``, ``b``, ``d d``... of the notebook) do not fire while a task has the focus.
+ * stay in it: the view and every element of it that takes the focus carry Lumino's
+ * ``data-lm-suppress-shortcuts`` (dom.ts, keepKeys), so JupyterLab's command shortcuts (``a``,
+ * ``b``, ``d d``... of the notebook) do not fire while a task has the focus.
  *
  * Every IR string reaches the DOM through textContent or an attribute value, never innerHTML.
  */
 import { DetailsPanel } from './details';
 import { fillIr, fillPlatformSpec, readIr } from './documents';
-import { IContext, makeContext, P, show } from './dom';
+import { IContext, keepKeys, makeContext, P, show } from './dom';
 import { findingList } from './findings';
 import { drawGraph, legend, plural, skeleton } from './graph';
 import { groupPaths, ILayout, layoutPayload } from './layout';
@@ -62,7 +63,7 @@ function buildView(ctx: IContext): IView {
   const groups = groupPaths(payload);
   const groupCount = [...ctx.byPath.keys()].filter(path => groups.has(path)).length;
   const view = el('div', `${P}-view`);
-  view.dataset.lmSuppressShortcuts = 'true';
+  keepKeys(view);
   view.append(...header(ctx, groupCount));
   const tabs = new Tabs(el, view);
 
@@ -89,9 +90,13 @@ function buildView(ctx: IContext): IView {
   }
   tabs.add('graph', 'Graph', graphPanel);
 
-  // Findings tab: a task link shows the task in the graph.
+  // Findings tab, built when first opened: a task link shows the task in the graph.
   const findingsPanel = el('div');
-  if (payload.findings.length) {
+  tabs.add('findings', `Findings (${payload.findings.length})`, findingsPanel, () => {
+    if (!payload.findings.length) {
+      findingsPanel.append(el('p', `${P}-muted`, 'No findings.'));
+      return;
+    }
     findingsPanel.append(
       findingList(ctx, payload.findings, path => {
         tabs.select(0);
@@ -103,10 +108,7 @@ function buildView(ctx: IContext): IView {
         }
       })
     );
-  } else {
-    findingsPanel.append(el('p', `${P}-muted`, 'No findings.'));
-  }
-  tabs.add('findings', `Findings (${payload.findings.length})`, findingsPanel);
+  });
 
   // Platform spec and IR tabs: built from the IR when first opened.
   const platformPanel = el('div');

@@ -1,5 +1,5 @@
 /** The tab strip of the view (WAI-ARIA tabs: click, ArrowLeft / ArrowRight between tabs). */
-import { Maker, P } from './dom';
+import { keepKeys, Maker, P } from './dom';
 
 interface ITab {
   tab: HTMLButtonElement;
@@ -25,6 +25,7 @@ export class Tabs {
     const index = this.tabs.length;
     const tab = this.el('button', `${P}-tab`, label);
     tab.type = 'button';
+    keepKeys(tab);
     tab.setAttribute('role', 'tab');
     tab.dataset.tab = key;
     panel.setAttribute('role', 'tabpanel');
