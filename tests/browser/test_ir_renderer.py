@@ -58,6 +58,14 @@ KERNEL_READY = """() => {
 }"""
 
 
+def screenshot(page, output, path) -> None:
+    """The page, with ``output`` at the top and its graph scrolled to its start."""
+    output.evaluate("e => { e.scrollIntoView({block: 'start'});"
+                    " for (const s of e.querySelectorAll('.kfp-nbsecrets-scroll')) { s.scrollLeft = 0; s.scrollTop = 0; } }")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+
+
 def write_notebook(lab, name: str) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(DEFINE), nbformat.v4.new_code_cell(PREVIEW)]
@@ -146,8 +154,7 @@ def test_renderer_in_jupyterlab(lab, page, screenshots):
     open_and_run(page, f"{lab.url}/lab/tree/preview.ipynb")
     check_renderer(page)
     output = page.locator(OUTPUT)
-    output.scroll_into_view_if_needed()
-    output.screenshot(path=str(screenshots / "ir_renderer_light.png"))
+    screenshot(page, output, screenshots / "ir_renderer_light.png")
     page.evaluate("() => window.jupyterapp.commands.execute("
                   "'apputils:change-theme', {theme: 'JupyterLab Dark'})")
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'"
@@ -156,7 +163,7 @@ def test_renderer_in_jupyterlab(lab, page, screenshots):
     first_task = output.locator(".kfp-nbsecrets-task").first
     background = first_task.evaluate("e => getComputedStyle(e).backgroundColor")
     assert background != "rgb(255, 255, 255)"
-    output.screenshot(path=str(screenshots / "ir_renderer_dark.png"))
+    screenshot(page, output, screenshots / "ir_renderer_dark.png")
     # the platform spec and IR tabs
     output.locator('[role=tab][data-tab="ir"]').click()
     assert "name: nested" in output.locator('[role=tabpanel][data-tab="ir"]').inner_text()
@@ -172,7 +179,7 @@ def test_renderer_in_notebook7(lab, page, screenshots):
     write_notebook(lab, "preview7.ipynb")
     open_and_run(page, f"{lab.url}/notebooks/preview7.ipynb")
     check_renderer(page)
-    page.locator(OUTPUT).screenshot(path=str(screenshots / "ir_renderer_notebook7.png"))
+    screenshot(page, page.locator(OUTPUT), screenshots / "ir_renderer_notebook7.png")
 
 
 # --- two previews, keys, details placement, screenshots ---------------------------------------
@@ -293,6 +300,10 @@ def test_two_previews_every_edge_has_a_visible_arrowhead(lab, page, screenshots)
         output = outputs.nth(index)
         assert output.locator("path.kfp-nbsecrets-edge").count() == 2
         assert undrawn_arrowheads(page, output) == []
+    for index in range(2):  # each notebook shows the arrow into the exit handler
+        outputs.nth(index).evaluate("e => e.querySelector('.kfp-nbsecrets-arrowhead[data-to=\"exit-handler-1\"]')"
+                                    ".scrollIntoView({block: 'center', inline: 'center'})")
+    page.wait_for_timeout(300)
     page.screenshot(path=str(screenshots / "lab_two_notebooks.png"))
     # the same once the first notebook's tab is hidden behind another one and shown again
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', {path: 'first.ipynb'})")
@@ -343,7 +354,7 @@ def test_details_panel_never_covers_or_narrows_the_graph(lab, page, screenshots)
     # every label of the details fits its column
     for label in details.locator("dt").all():
         assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), label.inner_text()
-    output.screenshot(path=str(screenshots / "ir_renderer_details.png"))
+    screenshot(page, output, screenshots / "ir_renderer_details.png")
 
 
 @pytest.mark.parametrize("app", ["lab", "notebook7"])
@@ -355,20 +366,34 @@ def test_screenshots_of_a_50_task_pipeline(lab, page, screenshots, app):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, str(lab.root / f"fifty-{app}.ipynb"))
     url = f"{lab.url}/lab/tree/fifty-{app}.ipynb" if app == "lab" else f"{lab.url}/notebooks/fifty-{app}.ipynb"
+    page.set_viewport_size({"width": 1500, "height": 1400})
     open_and_run(page, url)
     output = page.locator(OUTPUT)
     page.wait_for_function(f"() => !document.querySelector('{OUTPUT} .kfp-nbsecrets-skeleton')", timeout=60_000)
     summary = output.locator(".kfp-nbsecrets-summary").inner_text()
     assert summary.startswith("4") or summary.startswith("5"), summary
     assert undrawn_arrowheads(page, output) == []
+    # every task in sight takes the pointer (tiles overlap, and must not catch it)
+    missed = output.evaluate("""o => {
+      const view = o.querySelector('.kfp-nbsecrets-scroll').getBoundingClientRect();
+      const tasks = [...o.querySelectorAll('.kfp-nbsecrets-task')].filter(t => {
+        const r = t.getBoundingClientRect();
+        return r.top >= view.top && r.bottom <= view.bottom && r.left >= view.left && r.right <= view.right;
+      });
+      const missed = tasks.filter(t => {
+        const r = t.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + 10);
+        return !hit || hit.closest('.kfp-nbsecrets-task') !== t;
+      });
+      return [tasks.length, missed.map(t => t.dataset.path)];
+    }""")
+    assert missed[0] >= 10 and missed[1] == [], missed
     for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
         page.evaluate("theme => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme)
         page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'"
                                " && !document.getElementById('jupyterlab-splash')", timeout=30_000)
         page.wait_for_timeout(300)
         name = "light" if light == "true" else "dark"
-        output.locator('.kfp-nbsecrets-task[data-path="exit-handler-1/condition-branches-3/condition-4/step-2"],'
-                       ' .kfp-nbsecrets-task').first.click()
-        output.scroll_into_view_if_needed()
-        output.screenshot(path=str(screenshots / f"{app}_50_tasks_{name}.png"))
+        output.locator(".kfp-nbsecrets-badge--volume").first.click()
+        screenshot(page, output, screenshots / f"{app}_50_tasks_{name}.png")
     page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")

@@ -106,11 +106,18 @@
   z-index: 1;
 }
 
-/* A slice of the graph, sized by the layout: out of sight, it is neither laid out nor painted. */
+/* A slice of the graph, sized by the layout: out of sight, it is neither laid out nor painted.
+   Tiles overlap (a tile spans the boxes it holds): only tasks and group labels take the pointer. */
 .kfp-nbsecrets-tile {
   position: absolute;
   contain: strict;
   content-visibility: auto;
+  pointer-events: none;
+}
+
+.kfp-nbsecrets-task,
+.kfp-nbsecrets-group-label {
+  pointer-events: auto;
 }
 
 .kfp-nbsecrets-edge {
