@@ -1,5 +1,5 @@
 // Bundles the renderer (src/render.ts, with elkjs and its worker's source) into one script for the benchmark
-// page: window.kfpNbsecrets = { renderPipeline, layoutPayload, normalize, buildView }.
+// page: window.kfpNbsecrets = { renderPipeline, layoutPayload, normalize }.
 // Usage: node bench/bundle.mjs OUT.js
 import { build } from 'esbuild';
 import { fileURLToPath } from 'url';

@@ -20,9 +20,8 @@ const GROUP_LABEL: Record<string, string> = {
   'exit-handler': 'exit handler'
 };
 
-/** Tasks (or edges) per tile: a few milliseconds of DOM building between two yields to the browser. */
+/** Tasks per tile (with the edges into them): a few milliseconds of DOM building between two yields. */
 const NODES_PER_TILE = 25;
-const EDGES_PER_TILE = 100;
 const ARROW_LENGTH = 8;
 const ARROW_HALF_WIDTH = 4;
 
@@ -242,10 +241,12 @@ function edgeElements(doc: Document, edge: ILayout['edges'][number]): SVGElement
 /** Room around a tile's content for focus outlines and shadows, which its containment clips. */
 const TILE_MARGIN = 6;
 
+/** A task's or group's element (at ``box``) and its incoming edges (within ``extent``). */
 interface IDrawn {
-  nodes: HTMLElement[];
-  edges: SVGElement[];
+  node: HTMLElement;
   box: IBox;
+  edges: SVGElement[];
+  extent: IBox;
 }
 
 /**
@@ -264,14 +265,23 @@ export async function drawGraph(
   current: () => boolean
 ): Promise<boolean> {
   const { doc, el } = ctx;
+  // a task of its own for the drawing: receiving the layout took one already
+  await nextTask();
+  if (!current()) {
+    return false;
+  }
   const groups = groupPaths(ctx.payload);
   const placed = readingOrder(
     [...ctx.byPath.values()]
       .map(task => ({ task, box: layout.boxes.get(task.path) }))
       .filter((entry): entry is IPlaced => entry.box !== undefined)
   );
-  const steps: (() => IDrawn)[][] = [
-    ...placed.map(({ task, box }) => () => {
+  const incoming = new Map<string, ILayout['edges']>();
+  for (const edge of layout.edges) {
+    incoming.set(edge.to, [...(incoming.get(edge.to) ?? []), edge]);
+  }
+  const steps: (() => IDrawn)[][] = placed
+    .map(({ task, box }) => () => {
       const findings = ctx.findings.get(task.path) ?? [];
       const { outer, focusable } = groups.has(task.path)
         ? groupElement(ctx, task)
@@ -283,16 +293,15 @@ export async function drawGraph(
       }
       makeFocusable(target, task.path, open);
       elements.set(task.path, target);
-      return { nodes: [outer], edges: [], box };
-    }).reduce(slices(NODES_PER_TILE), []),
-    ...layout.edges.map(edge => () => {
-      const xs = edge.points.map(p => p.x);
-      const ys = edge.points.map(p => p.y);
+      // the edges into a task are drawn with it: a tile's edges stay near its boxes
+      const edges = incoming.get(task.path) ?? [];
+      const xs = [box.x, box.x + box.width, ...edges.flatMap(e => e.points.map(p => p.x))];
+      const ys = [box.y, box.y + box.height, ...edges.flatMap(e => e.points.map(p => p.y))];
       const [x, y] = [Math.min(...xs), Math.min(...ys)];
-      const box = { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
-      return { nodes: [], edges: edgeElements(doc, edge), box };
-    }).reduce(slices(EDGES_PER_TILE), [])
-  ];
+      const extent = { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
+      return { node: outer, box, edges: edges.flatMap(edge => edgeElements(doc, edge)), extent };
+    })
+    .reduce(slices(NODES_PER_TILE), []);
 
   canvas.replaceChildren();
   canvas.style.width = `${Math.ceil(layout.width)}px`;
@@ -322,10 +331,10 @@ function slices<T>(size: number): (all: T[][], item: T, index: number) => T[][] 
 
 /** A tile holding ``slice``: placed around it, its nodes and edges placed inside it. */
 function tile(doc: Document, el: Maker, slice: IDrawn[]): HTMLElement {
-  const x0 = Math.min(...slice.map(d => d.box.x)) - TILE_MARGIN;
-  const y0 = Math.min(...slice.map(d => d.box.y)) - TILE_MARGIN;
-  const x1 = Math.max(...slice.map(d => d.box.x + d.box.width)) + TILE_MARGIN;
-  const y1 = Math.max(...slice.map(d => d.box.y + d.box.height)) + TILE_MARGIN;
+  const x0 = Math.min(...slice.map(d => d.extent.x)) - TILE_MARGIN;
+  const y0 = Math.min(...slice.map(d => d.extent.y)) - TILE_MARGIN;
+  const x1 = Math.max(...slice.map(d => d.extent.x + d.extent.width)) + TILE_MARGIN;
+  const y1 = Math.max(...slice.map(d => d.extent.y + d.extent.height)) + TILE_MARGIN;
   const box = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
   const element = el('div', `${P}-tile`);
   position(element, box);
@@ -342,10 +351,8 @@ function tile(doc: Document, el: Maker, slice: IDrawn[]): HTMLElement {
     element.append(svg);
   }
   for (const drawn of slice) {
-    for (const node of drawn.nodes) {
-      position(node, { ...drawn.box, x: drawn.box.x - x0, y: drawn.box.y - y0 });
-      element.append(node);
-    }
+    position(drawn.node, { ...drawn.box, x: drawn.box.x - x0, y: drawn.box.y - y0 });
+    element.append(drawn.node);
   }
   return element;
 }
