@@ -20,8 +20,12 @@ const GROUP_LABEL: Record<string, string> = {
   'exit-handler': 'exit handler'
 };
 
-/** Tasks per tile (with the edges into them): a few milliseconds of DOM building between two yields. */
+/**
+ * Tasks per tile (with the edges into them): a few milliseconds of DOM building between two
+ * yields; and the largest extent of a tile's boxes, so the browser skips what is out of sight.
+ */
 const NODES_PER_TILE = 25;
+const TILE_EXTENT = 1200;
 const ARROW_LENGTH = 8;
 const ARROW_HALF_WIDTH = 4;
 
@@ -280,8 +284,8 @@ export async function drawGraph(
   for (const edge of layout.edges) {
     incoming.set(edge.to, [...(incoming.get(edge.to) ?? []), edge]);
   }
-  const steps: (() => IDrawn)[][] = placed
-    .map(({ task, box }) => () => {
+  const steps: (() => IDrawn)[][] = tiles(placed).map(slice =>
+    slice.map(({ task, box }) => () => {
       const findings = ctx.findings.get(task.path) ?? [];
       const { outer, focusable } = groups.has(task.path)
         ? groupElement(ctx, task)
@@ -301,7 +305,7 @@ export async function drawGraph(
       const extent = { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
       return { node: outer, box, edges: edges.flatMap(edge => edgeElements(doc, edge)), extent };
     })
-    .reduce(slices(NODES_PER_TILE), []);
+  );
 
   canvas.replaceChildren();
   canvas.style.width = `${Math.ceil(layout.width)}px`;
@@ -318,15 +322,33 @@ export async function drawGraph(
   return true;
 }
 
-/** A reducer cutting a list into slices of ``size``. */
-function slices<T>(size: number): (all: T[][], item: T, index: number) => T[][] {
-  return (all, item, index) => {
-    if (index % size === 0) {
-      all.push([]);
+/**
+ * The tasks cut into tiles, in reading order: a tile ends at ``NODES_PER_TILE`` tasks or when one
+ * more box would stretch it beyond ``TILE_EXTENT`` (a wide row of a packed DAG becomes several tiles).
+ */
+function tiles(placed: IPlaced[]): IPlaced[][] {
+  const out: IPlaced[][] = [];
+  let current: IPlaced[] = [];
+  let [x0, y0, x1, y1] = [0, 0, 0, 0];
+  for (const entry of placed) {
+    const { x, y, width, height } = entry.box;
+    const grown = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x + width), Math.max(y1, y + height)];
+    const full = current.length >= NODES_PER_TILE || grown[2] - grown[0] > TILE_EXTENT || grown[3] - grown[1] > TILE_EXTENT;
+    if (!current.length || full) {
+      if (current.length) {
+        out.push(current);
+      }
+      current = [];
+      [x0, y0, x1, y1] = [x, y, x + width, y + height];
+    } else {
+      [x0, y0, x1, y1] = grown;
     }
-    all[all.length - 1].push(item);
-    return all;
-  };
+    current.push(entry);
+  }
+  if (current.length) {
+    out.push(current);
+  }
+  return out;
 }
 
 /** A tile holding ``slice``: placed around it, its nodes and edges placed inside it. */
