@@ -214,14 +214,16 @@ def main() -> int:
         stored, compiled = notebook_bytes(data), yaml_bytes(pipeline)
         print(f"{label} payload: {len(data['tasks'])} tasks, {len(data['edges'])} edges,"
               f" {len(data['bindings'])} bindings; {stored / 1e3:.0f} kB in a notebook vs"
-              f" {compiled / 1e3:.0f} kB of compiled YAML: {stored / compiled:.2f}x (the goal of 1.0x is for all"
-              f" MIME types together; compiled and previewed in {time.perf_counter() - started:.1f} s)")
+              f" {compiled / 1e3:.0f} kB of compiled YAML: {stored / compiled:.2f}x (the goal of 1.0x is"
+              f" for all MIME types together; compiled and previewed in"
+              f" {time.perf_counter() - started:.1f} s)")
         if label != "small":
             scenarios[label] = data
     missed = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        subprocess.run(["node", str(EXT / "bench" / "bundle.mjs"), str(folder / "renderer.js")], check=True, cwd=EXT)
+        bundle = ["node", str(EXT / "bench" / "bundle.mjs"), str(folder / "renderer.js")]
+        subprocess.run(bundle, check=True, cwd=EXT)
         (folder / "base.css").write_text((EXT / "style" / "base.css").read_text())
         (folder / "index.html").write_text(PAGE)
         server = serve(folder)
@@ -238,18 +240,20 @@ def main() -> int:
                         full, layout = statistics.median(r["full"]), statistics.median(r["layout"])
                         skeleton = statistics.median(r["skeleton"])
                         longest, frame = statistics.median(r["longest"]), statistics.median(r["frame"])
-                        print(f"{label}: drew {r['tasks']} task nodes, {r['groups']} groups, {r['edges']} edges"
-                              f" ({r['heads']} arrowheads), {r['badges']} badges; ELK ran in the {r['engine']}")
+                        print(f"{label}: drew {r['tasks']} task nodes, {r['groups']} groups,"
+                              f" {r['edges']} edges ({r['heads']} arrowheads), {r['badges']} badges;"
+                              f" ELK ran in the {r['engine']}")
                         print(f"{label}: full render (graph drawn and laid out) median {full:.0f} ms (min"
-                              f" {min(r['full']):.0f}, max {max(r['full']):.0f}, {args.runs} runs after a cold one"
-                              f" of {r['cold']:.0f} ms); ELK layout alone ~{layout:.0f} ms")
+                              f" {min(r['full']):.0f}, max {max(r['full']):.0f}, {args.runs} runs after"
+                              f" a cold one of {r['cold']:.0f} ms); ELK layout alone ~{layout:.0f} ms")
                         print(f"{label}: longest main-thread task {longest:.0f} ms by the Long Tasks API"
                               f" (median of the runs' longest; 0 = none of 50 ms or more; worst run"
                               f" {max(r['longest']):.0f} ms): {longest / LONGEST_TASK_GOAL_MS:.2f}x the"
                               f" {LONGEST_TASK_GOAL_MS:.0f} ms goal; longest animation frame (its tasks and"
                               f" its rendering) {frame:.0f} ms (worst {max(r['frame']):.0f})")
                         print(f"{label}: skeleton visible after {skeleton:.0f} ms (median) ="
-                              f" {skeleton / full:.3f}x the full render, {skeleton / layout:.3f}x the ELK layout"
+                              f" {skeleton / full:.3f}x the full render, {skeleton / layout:.3f}x the ELK"
+                              f" layout"
                               f" alone ({skeleton / full / SKELETON_GOAL:.2f}x the {SKELETON_GOAL}x goal)")
                         if longest > LONGEST_TASK_GOAL_MS:
                             missed.append(f"{label}: longest task")

@@ -76,7 +76,8 @@ def test_payload_with_hostile_strings_is_valid_and_keeps_them_as_data(tmp_path):
     dumped = json.dumps(data)
     assert data["pipeline"]["name"] == "<h1>pwned</h1>"
     assert any(task["name"] == HOSTILE for task in data["tasks"])
-    assert {"secretKey": HOSTILE, "envVar": HOSTILE} in [pair for b in data["bindings"] for pair in b.get("env", [])]
+    pairs = [pair for binding in data["bindings"] for pair in binding.get("env", [])]
+    assert {"secretKey": HOSTILE, "envVar": HOSTILE} in pairs
     assert "<script>alert(2)</script>" in dumped
 
 

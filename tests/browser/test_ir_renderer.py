@@ -61,7 +61,8 @@ KERNEL_READY = """() => {
 def screenshot(page, output, path) -> None:
     """The page, with ``output`` at the top and its graph scrolled to its start."""
     output.evaluate("e => { e.scrollIntoView({block: 'start'});"
-                    " for (const s of e.querySelectorAll('.kfp-nbsecrets-scroll')) { s.scrollLeft = 0; s.scrollTop = 0; } }")
+                    " for (const s of e.querySelectorAll('.kfp-nbsecrets-scroll')) {"
+                    " s.scrollLeft = 0; s.scrollTop = 0; } }")
     page.wait_for_timeout(300)
     page.screenshot(path=str(path))
 
@@ -262,7 +263,7 @@ def undrawn_arrowheads(page, output) -> list:
         head.evaluate("e => { e.style.visibility = 'hidden'; }")
         hidden = page.screenshot(clip=clip)
         head.evaluate("e => { e.style.visibility = ''; }")
-        share = page.evaluate(PIXELS_DIFFER, [base64.b64encode(shown).decode(), base64.b64encode(hidden).decode()])
+        share = page.evaluate(PIXELS_DIFFER, [base64.b64encode(png).decode() for png in (shown, hidden)])
         if share < 0.15:
             undrawn.append(key)
     return undrawn
@@ -301,8 +302,9 @@ def test_two_previews_every_edge_has_a_visible_arrowhead(lab, page, screenshots)
         assert output.locator("path.kfp-nbsecrets-edge").count() == 2
         assert undrawn_arrowheads(page, output) == []
     for index in range(2):  # each notebook shows the arrow into the exit handler
-        outputs.nth(index).evaluate("e => e.querySelector('.kfp-nbsecrets-arrowhead[data-to=\"exit-handler-1\"]')"
-                                    ".scrollIntoView({block: 'center', inline: 'center'})")
+        outputs.nth(index).evaluate(
+            "e => e.querySelector('.kfp-nbsecrets-arrowhead[data-to=\"exit-handler-1\"]')"
+            ".scrollIntoView({block: 'center', inline: 'center'})")
     page.wait_for_timeout(300)
     page.screenshot(path=str(screenshots / "lab_two_notebooks.png"))
     # the same once the first notebook's tab is hidden behind another one and shown again
@@ -330,8 +332,8 @@ def test_keys_on_a_focused_task_stay_in_the_renderer(lab, page):
     page.locator(".jp-Cell .jp-InputPrompt").first.click()
     page.keyboard.press("Escape")
     page.keyboard.press("a")
-    page.wait_for_function(f"() => window.jupyterapp.shell.currentWidget.content.model.cells.length === {before + 1}",
-                           timeout=10_000)
+    page.wait_for_function("n => window.jupyterapp.shell.currentWidget.content.model.cells.length === n",
+                           arg=before + 1, timeout=10_000)
 
 
 def test_details_panel_never_covers_or_narrows_the_graph(lab, page, screenshots):
@@ -365,11 +367,12 @@ def test_screenshots_of_a_50_task_pipeline(lab, page, screenshots, app):
     notebook.cells = [nbformat.v4.new_code_cell(DEFINE_50), nbformat.v4.new_code_cell(PREVIEW_50)]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, str(lab.root / f"fifty-{app}.ipynb"))
-    url = f"{lab.url}/lab/tree/fifty-{app}.ipynb" if app == "lab" else f"{lab.url}/notebooks/fifty-{app}.ipynb"
+    url = f"{lab.url}/{'lab/tree' if app == 'lab' else 'notebooks'}/fifty-{app}.ipynb"
     page.set_viewport_size({"width": 1500, "height": 1400})
     open_and_run(page, url)
     output = page.locator(OUTPUT)
-    page.wait_for_function(f"() => !document.querySelector('{OUTPUT} .kfp-nbsecrets-skeleton')", timeout=60_000)
+    page.wait_for_function(f"() => !document.querySelector('{OUTPUT} .kfp-nbsecrets-skeleton')",
+                           timeout=60_000)
     summary = output.locator(".kfp-nbsecrets-summary").inner_text()
     assert summary.startswith("4") or summary.startswith("5"), summary
     assert undrawn_arrowheads(page, output) == []
@@ -396,4 +399,5 @@ def test_screenshots_of_a_50_task_pipeline(lab, page, screenshots, app):
         name = "light" if light == "true" else "dark"
         output.locator(".kfp-nbsecrets-badge--volume").first.click()
         screenshot(page, output, screenshots / f"{app}_50_tasks_{name}.png")
-    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme',"
+                  " {theme: 'JupyterLab Light'})")
