@@ -57,6 +57,7 @@ def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
     """
     import base64
     import gzip
+    import json
 
     parameters = []
     for parameter in model.parameters.values():
