@@ -42,27 +42,41 @@ def findings_table(findings: list[lint.Finding], title: str, limit: int | None =
 
 
 def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
-    """The JSON payload of :data:`IR_MIME_TYPE`, version 1.
+    """The JSON payload of :data:`IR_MIME_TYPE`, version 1 (schema: ``schemas/pipeline-ir.v1.schema.json``).
 
     ``{"version": 1, "pipeline": {"name", "parameters": [{"name", "type", "default"?}]},
     "tasks": [{"path", "name", "kind", "parent", "component", "executor", "dependsOn", "caching",
-    "image", "command"}], "edges": [{"from", "to"}], "bindings": [{"task", "kind", "reference",
+    "image", "condition"?}], "edges": [{"from", "to"}], "bindings": [{"task", "kind", "reference",
     "source": {"kind", "text", ...}, "optional", "env" | "mountPath"}], "findings": [{"severity",
-    "code", "task", "message", "fix"}], "platformSpec": {"platforms": {...}}, "ir": [documents]}``.
+    "code", "task", "message", "fix"}], "irGzip": "..."}``.
     Paths join task names with '/'; ``parent`` is '' at the root; edges are the dependencies
-    between tasks of one DAG; ``platformSpec`` and ``ir`` are the compiled documents.
+    between tasks of one DAG; ``condition`` is a condition task's predicate as written in the IR.
+    The compiled IR is carried once, compact: ``irGzip`` is the base64 of the gzip of its documents
+    as a JSON array (deterministic: no timestamp); the renderer takes the commands, the platform spec
+    and the YAML tab from it.
     """
+    import base64
+    import gzip
+    import json
+
     parameters = []
     for parameter in model.parameters.values():
         entry = {"name": parameter.name, "type": parameter.type}
         if parameter.has_default:
             entry["default"] = parameter.default
         parameters.append(entry)
-    tasks = [{
-        "path": task.path, "name": task.name, "kind": task.kind, "parent": task.parent,
-        "component": task.component, "executor": task.executor, "dependsOn": list(task.depends_on),
-        "caching": task.caching, "image": task.image, "command": list(task.command),
-    } for task in model.tasks]
+    tasks = []
+    for task in model.tasks:
+        entry = {
+            "path": task.path, "name": task.name, "kind": task.kind, "parent": task.parent,
+            "component": task.component, "executor": task.executor, "dependsOn": list(task.depends_on),
+            "caching": task.caching, "image": task.image,
+        }
+        condition = task.spec.get("triggerPolicy", {}).get("condition")
+        if condition is not None:
+            entry["condition"] = condition
+        tasks.append(entry)
+    documents = json.dumps(model.compiled.documents(), separators=(",", ":"), sort_keys=True)
     return {
         "version": PAYLOAD_VERSION,
         "pipeline": {"name": model.name, "parameters": parameters},
@@ -70,8 +84,7 @@ def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
         "edges": [{"from": dep, "to": task.path} for task in model.tasks for dep in task.depends_on],
         "bindings": [binding.to_json() for binding in model.bindings()],
         "findings": [finding.to_json() for finding in findings],
-        "platformSpec": model.compiled.platform_spec,
-        "ir": model.compiled.documents(),
+        "irGzip": base64.b64encode(gzip.compress(documents.encode(), mtime=0)).decode("ascii"),
     }
 
 

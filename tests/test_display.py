@@ -96,7 +96,7 @@ def test_payload_schema():
     tasks = {task["path"]: task for task in data["tasks"]}
     loop_task = tasks["exit-handler-1/for-loop-2/consume-3"]
     assert loop_task["parent"] == "exit-handler-1/for-loop-2" and loop_task["kind"] == "container"
-    assert loop_task["image"] == "python:3.11" and loop_task["command"]
+    assert loop_task["image"] == "python:3.11" and "command" not in loop_task  # read in the IR
     assert tasks["exit-handler-1"]["kind"] == "exit-handler" and tasks["exit-handler-1"]["image"] is None
     assert {"from": "produce", "to": "exit-handler-1"} in data["edges"]
     binding = next(b for b in data["bindings"] if b["task"] == "exit-handler-1/inner/consume")

@@ -598,9 +598,10 @@ def test_attach_is_off_with_a_reason_until_the_form_is_valid_and_errors_clear_on
     choose(picker, "db-creds")
     assert picker.attach_button.disabled and "choose at least one target task" in picker.reason.value
     picker.tasks.value = (LOOP_TASK, "consume")
-    picker._key_rows["password"][1].value = "DB_PASSWORD"  # "consume" has DB_PASSWORD already
+    picker._key_rows["password"][1].value = "KFP_POD_NAME"  # the backend sets it on every task
     assert not picker.attach_button.disabled and picker.reason.value == ""
-    assert not picker.attach() and picker.message_kind == "error"
+    assert not picker.attach() and picker.message_kind == "error" and "KFP_POD_NAME" in picker.message
+    picker._key_rows["password"][1].value = "DB_PASSWORD"
     picker.tasks.value = (LOOP_TASK,)  # the form changed: the stale error goes
     assert picker.message == "" and picker.attach(), picker.message
 

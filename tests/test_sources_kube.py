@@ -1,5 +1,6 @@
 """The Kubernetes source against kmock's emulator on loopback, through a real kubeconfig file."""
 
+import html
 import json
 import os
 import sys
@@ -452,8 +453,9 @@ def test_picker_reads_the_key_names_of_the_chosen_secret_only(populated):
 
     populated.fail(403, kmock.action.FETCH, SECRETS, reason="Forbidden")
     picker.select("api")
-    assert picker._key_rows == {} and picker.message_kind == "error"
-    assert "RBAC does not allow verb 'get' on resource 'secrets' in namespace 'team-a'" in picker.message
+    assert picker._key_rows == {} and "key names unavailable" in picker.secret_title.value
+    title = html.unescape(picker.secret_title.value)
+    assert "RBAC does not allow verb 'get' on resource 'secrets' in namespace 'team-a'" in title
 
 
 def test_exec_plugin_client_certificate(populated, tmp_path):

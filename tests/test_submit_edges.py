@@ -15,7 +15,8 @@ from kfp_nbsecrets import submit
 from kfp_nbsecrets.sources.memory import MemorySource
 
 SECRETS = {"literal-creds": {"password": "p"}, "a-one": {"x": "1"}, "b-two": {"x": "2"},
-           "db-creds": {"user": "u", "token": "t"}}
+           "db-creds": {"user": "u", "token": "t"}, "regcred": {".dockerconfigjson": "{}"}}
+TYPES = {"regcred": "kubernetes.io/dockerconfigjson"}  # the image pull secret of nested()
 SLACK = 2.0  # the guarantee: wall time <= timeout + 2 s
 
 
@@ -33,7 +34,7 @@ def server(monkeypatch, tmp_path):
 
 def go(server, **options):
     """A run submitted with the default backoff (1 s doubling) and a 30 s request timeout."""
-    options.setdefault("source", MemorySource(SECRETS))
+    options.setdefault("source", MemorySource(SECRETS, types=TYPES))
     options.setdefault("pod_events", None)
     return submit.submit(nested(), host=server.url, **options)
 
@@ -76,7 +77,7 @@ def test_refused_host_is_not_retried():
     refused = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     with pytest.raises(submit.Unreachable, match="cannot reach the KFP API.*check the host"):
-        submit.submit(nested(), host=refused, source=MemorySource(SECRETS), pod_events=None)
+        submit.submit(nested(), host=refused, source=MemorySource(SECRETS, types=TYPES), pod_events=None)
     assert time.monotonic() - started < 1.0  # one attempt; the default backoff would add 0.5 s + 1 s + 2 s
 
 

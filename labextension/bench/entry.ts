@@ -1,3 +1,3 @@
-export { renderPipeline, buildView } from '../src/render';
+export { renderPipeline } from '../src/render';
 export { layoutPayload } from '../src/layout';
 export { normalize } from '../src/types';

@@ -1,5 +1,5 @@
 // Writes ../kfp_nbsecrets/labextension/build-source.sha256: a digest of what the build is made
-// from (src/, style/, package.json, package-lock.json). tests/browser/test_labextension_build.py
+// from (src/, style/, package.json, package-lock.json, webpack.config.js). tests/browser/test_labextension_build.py
 // recomputes it in Python, so a source change without a rebuild fails the suite, without node.
 // Digest: sha256 over sorted "relative/posix/path\0<sha256 hex of the file>\n" lines.
 import { createHash } from 'crypto';
@@ -21,7 +21,7 @@ const walk = dir => {
 };
 walk(join(root, 'src'));
 walk(join(root, 'style'));
-files.push('package.json', 'package-lock.json');
+files.push('package.json', 'package-lock.json', 'webpack.config.js');
 files.sort();
 const digest = createHash('sha256');
 for (const file of files) {

@@ -1,17 +1,17 @@
 /**
  * Graph layout of the pipeline with ELK (elkjs, layered algorithm): container tasks are nodes,
  * DAG tasks (sub-pipelines, loops, conditions, exit handlers) are compound nodes holding their
- * children. Runs in the page (elk.bundled.js, no worker, no network).
+ * children. ELK runs in a web worker (elk.ts), no network.
  */
-import type ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk-api';
 
+import { EngineKind, elkLayout } from './elk';
 import { IPayload, ITask, LEAF_KINDS } from './types';
 
 export const NODE_WIDTH = 220;
 export const NODE_HEADER = 44;
 export const BADGE_ROW = 20;
-export const BADGES_PER_ROW = 2;
+export const BADGES_PER_ROW = 1;
 export const GROUP_HEADER = 28;
 
 export interface IBox {
@@ -26,16 +26,8 @@ export interface ILayout {
   height: number;
   boxes: Map<string, IBox>;
   edges: { from: string; to: string; points: ElkPoint[] }[];
-}
-
-let elk: Promise<InstanceType<typeof ELK>> | null = null;
-
-/** ELK, loaded on first use: its 1.4 MB chunk stays out of JupyterLab's start-up. */
-function engine(): Promise<InstanceType<typeof ELK>> {
-  if (!elk) {
-    elk = import('elkjs/lib/elk.bundled.js').then(module => new module.default());
-  }
-  return elk;
+  /** Where ELK ran: in a web worker, or in the page. */
+  engine: EngineKind;
 }
 
 /** The tasks drawn as groups: DAG kinds, and any task that has children. */
@@ -130,31 +122,29 @@ export async function layoutPayload(payload: IPayload): Promise<ILayout> {
   });
   // A DAG without dependencies inside is packed in rows (ELK box): much faster than the
   // layered algorithm's packing of a thousand one-node components, and as readable.
+  // The box algorithm places the larger boxes first unless told otherwise: a priority keeps the
+  // model order (If, Elif, Else; tasks by name).
   const pack = (node: ElkNode) => {
     if (node.children?.length && !node.edges?.length) {
       node.layoutOptions = { ...node.layoutOptions, 'elk.algorithm': 'box', 'elk.aspectRatio': '2.2' };
+      node.children.forEach((child, index) => {
+        child.layoutOptions = { ...child.layoutOptions, 'elk.priority': String(node.children!.length - index) };
+      });
     }
     node.children?.forEach(pack);
   };
   pack(root);
-  const result = await (await engine()).layout(root);
+  const { result, engine } = await elkLayout(root);
   const boxes = new Map<string, IBox>();
-  const edges: ILayout['edges'] = [];
-  const visit = (node: ElkNode) => {
-    for (const child of node.children ?? []) {
-      boxes.set(child.id, { x: child.x ?? 0, y: child.y ?? 0, width: child.width ?? 0, height: child.height ?? 0 });
-      visit(child);
+  for (const [id, x, y, width, height] of result.boxes) {
+    boxes.set(id, { x, y, width, height });
+  }
+  const edges = result.edges.map(([from, to, xy]) => {
+    const points: ElkPoint[] = [];
+    for (let i = 0; i + 1 < xy.length; i += 2) {
+      points.push({ x: xy[i], y: xy[i + 1] });
     }
-    for (const edge of (node.edges ?? []) as ElkExtendedEdge[]) {
-      for (const section of edge.sections ?? []) {
-        edges.push({
-          from: edge.sources[0],
-          to: edge.targets[0],
-          points: [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]
-        });
-      }
-    }
-  };
-  visit(result);
-  return { width: result.width ?? 0, height: result.height ?? 0, boxes, edges };
+    return { from, to, points };
+  });
+  return { width: result.width, height: result.height, boxes, edges, engine };
 }

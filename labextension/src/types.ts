@@ -1,77 +1,27 @@
 /**
- * The JSON payload of the MIME type, version 1 (see kfp_nbsecrets/display.py, ``payload()``).
- *
- * Every field is read defensively: a payload from another version of the Python package may
- * lack fields or carry extra ones (``platformSpec`` and ``ir`` are optional extensions).
+ * The JSON payload of the MIME type, version 1, as the renderer reads it. Its shape is the JSON
+ * Schema kfp_nbsecrets/schemas/pipeline-ir.v1.schema.json, whose types are generated into
+ * payload.ts; ``normalize`` reads any data defensively into that shape (a payload from another
+ * version of the Python package may lack fields or carry extra ones).
  */
+import { Binding, Edge, Finding, NameSource, Parameter, Payload, Task } from './payload';
 
 export const MIME_TYPE = 'application/vnd.kfp-nbsecrets.pipeline-ir.v1+json';
 
-export interface IParameter {
-  name: string;
-  type?: string;
-  default?: unknown;
-}
+export type IParameter = Parameter;
+export type ITask = Task;
+export type IEdge = Edge;
+export type ISource = NameSource;
+export type IBinding = Binding;
+export type IFinding = Finding;
 
-export interface ITask {
-  path: string;
-  name: string;
-  kind: string;
-  parent: string;
-  component?: string;
-  executor?: string | null;
-  dependsOn?: string[];
-  caching?: boolean;
-  image?: string | null;
-  command?: string[];
-}
-
-export interface IEdge {
-  from: string;
-  to: string;
-}
-
-export interface ISource {
-  kind: string;
-  text?: string;
-  name?: string;
-  parameter?: string;
-  default?: unknown;
-  task?: string;
-  output?: string;
-  problem?: string;
-  items?: ISource;
-  via?: string[];
-}
-
-export interface IBinding {
-  task: string;
-  kind: string;
-  reference?: string;
-  source?: ISource;
-  optional?: boolean;
-  env?: { secretKey: string; envVar: string }[];
-  mountPath?: string | null;
-}
-
-export interface IFinding {
-  severity: string;
-  code?: string;
-  task?: string;
-  message?: string;
-  fix?: string;
-}
-
-export interface IPayload {
+/**
+ * A payload after ``normalize``: any version number; ``irGzip`` may be missing. Payloads written by
+ * earlier versions of the package (saved in notebooks) carry the IR documents uncompressed in ``ir``.
+ */
+export interface IPayload extends Omit<Payload, 'version' | 'irGzip'> {
   version: number;
-  pipeline: { name: string; parameters: IParameter[] };
-  tasks: ITask[];
-  edges: IEdge[];
-  bindings: IBinding[];
-  findings: IFinding[];
-  /** Optional: the Kubernetes platform spec (``platforms.kubernetes``) of the compiled IR. */
-  platformSpec?: unknown;
-  /** Optional: the full compiled IR (its YAML documents, as JSON values). */
+  irGzip?: string;
   ir?: unknown;
 }
 
@@ -90,17 +40,22 @@ function asString(value: unknown, fallback = ''): string {
 export function normalize(data: unknown): IPayload {
   const raw = (data && typeof data === 'object' ? data : {}) as Record<string, any>;
   const pipeline = (raw.pipeline && typeof raw.pipeline === 'object' ? raw.pipeline : {}) as Record<string, any>;
-  const tasks = asArray<Record<string, any>>(raw.tasks)
+  const optional = (value: unknown) => (typeof value === 'string' ? value : null);
+  const tasks: ITask[] = asArray<Record<string, any>>(raw.tasks)
     .filter(t => t && typeof t === 'object')
     .map(t => ({
       ...t,
       path: asString(t.path, asString(t.name)),
       name: asString(t.name, asString(t.path)),
-      kind: asString(t.kind, 'container'),
+      kind: asString(t.kind, 'container') as ITask['kind'],
       parent: asString(t.parent),
+      component: asString(t.component),
+      executor: optional(t.executor),
       dependsOn: asArray<unknown>(t.dependsOn).map(d => asString(d)),
-      command: asArray<unknown>(t.command).map(c => asString(c))
-    })) as ITask[];
+      caching: Boolean(t.caching),
+      image: optional(t.image),
+      ...(typeof t.condition === 'string' ? { condition: t.condition } : {})
+    }));
   return {
     ...raw,
     version: typeof raw.version === 'number' ? raw.version : 1,

@@ -1,9 +1,12 @@
 """Writes the renderer's test fixtures: real payloads of the pipelines in tests/pipelines.py.
 
 Run from the repository root: .venv/bin/python labextension/test-fixtures/make_fixtures.py
+(tests/test_renderer_fixtures.py regenerates them into a temp dir and compares).
 """
 
+import base64
 import copy
+import gzip
 import json
 import sys
 import warnings
@@ -29,6 +32,7 @@ def hostile(data: dict) -> dict:
     """The nested payload with markup in every string the renderer shows."""
     data = copy.deepcopy(data)
     renames = {}
+    executor = None
     for task in data["tasks"]:
         if task["path"] == "exit-handler-1/for-loop-2/consume-3":
             renames[task["path"]] = f"exit-handler-1/for-loop-2/{HOSTILE}"
@@ -37,7 +41,13 @@ def hostile(data: dict) -> dict:
         if task["path"].endswith(HOSTILE):
             task["name"] = HOSTILE
             task["image"] = "<script>alert(2)</script>"
-            task["command"] = ["<b>bold</b>", "&amp; <i>"]
+            executor = task["executor"]
+    # the command comes from the IR's executor
+    documents = json.loads(gzip.decompress(base64.b64decode(data["irGzip"])))
+    container = documents[0]["deploymentSpec"]["executors"][executor]["container"]
+    container["command"], container["args"] = ["<b>bold</b>"], ["&amp; <i>"]
+    compact = json.dumps(documents, separators=(",", ":"), sort_keys=True).encode()
+    data["irGzip"] = base64.b64encode(gzip.compress(compact, mtime=0)).decode("ascii")
     for binding in data["bindings"]:
         binding["task"] = renames.get(binding["task"], binding["task"])
         binding["source"]["text"] = binding["source"]["text"] + " <svg onload=alert(3)>"
@@ -48,7 +58,8 @@ def hostile(data: dict) -> dict:
     return data
 
 
-def main() -> None:
+def write(folder: Path) -> list[Path]:
+    """Writes the fixtures into ``folder``; returns their paths."""
     nested = payload(pipelines.nested())
     fixtures = {
         "nested.json": nested,
@@ -56,9 +67,17 @@ def main() -> None:
         "flat.json": payload(pipelines.flat()),
         "hostile.json": hostile(nested),
     }
+    paths = []
     for name, data in fixtures.items():
-        (HERE / name).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-        print("wrote", HERE / name)
+        path = folder / name
+        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    for path in write(HERE):
+        print("wrote", path)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ REBUILD = "cd labextension && npm ci && npm run build:prod"
 def source_digest() -> str:
     """As labextension/scripts/source-hash.mjs computes it."""
     files = [p for folder in ("src", "style") for p in (SOURCE / folder).rglob("*") if p.is_file()]
-    files += [SOURCE / "package.json", SOURCE / "package-lock.json"]
+    files += [SOURCE / "package.json", SOURCE / "package-lock.json", SOURCE / "webpack.config.js"]
     digest = hashlib.sha256()
     for name in sorted(p.relative_to(SOURCE).as_posix() for p in files):
         content = hashlib.sha256((SOURCE / name).read_bytes()).hexdigest()

@@ -83,8 +83,11 @@
 }
 
 .kfp-nbsecrets-scroll {
-  flex: 1 1 420px;
-  min-width: 0;
+  /* as wide as the graph (up to the output's width): the details panel goes beside it when there
+     is room, else below it; it never narrows or covers the graph */
+  flex: 0 1 auto;
+  max-width: 100%;
+  box-sizing: border-box;
   max-height: 640px;
   overflow: auto;
   border: 1px solid var(--jp-border-color2);
@@ -101,6 +104,20 @@
   top: 0;
   pointer-events: none;
   z-index: 1;
+}
+
+/* A slice of the graph, sized by the layout: out of sight, it is neither laid out nor painted.
+   Tiles overlap (a tile spans the boxes it holds): only tasks and group labels take the pointer. */
+.kfp-nbsecrets-tile {
+  position: absolute;
+  contain: strict;
+  content-visibility: auto;
+  pointer-events: none;
+}
+
+.kfp-nbsecrets-task,
+.kfp-nbsecrets-group-label {
+  pointer-events: auto;
 }
 
 .kfp-nbsecrets-edge {
@@ -161,6 +178,39 @@
   font-weight: 600;
   overflow: hidden;
   text-overflow: ellipsis;
+}
+
+.kfp-nbsecrets-predicate {
+  font-family: var(--jp-code-font-family);
+  font-size: var(--jp-code-font-size);
+  font-weight: normal;
+  color: var(--jp-ui-font-color0);
+}
+
+.kfp-nbsecrets-skeleton {
+  display: flex;
+  align-items: center;
+  justify-content: center;
+  width: min(640px, 100%);
+  height: 160px;
+  border-radius: 6px;
+  background: var(--jp-layout-color2);
+  animation: kfp-nbsecrets-pulse 1.2s ease-in-out infinite alternate;
+}
+
+@keyframes kfp-nbsecrets-pulse {
+  from {
+    opacity: 1;
+  }
+  to {
+    opacity: 0.55;
+  }
+}
+
+@media (prefers-reduced-motion: reduce) {
+  .kfp-nbsecrets-skeleton {
+    animation: none;
+  }
 }
 
 .kfp-nbsecrets-task {
@@ -237,7 +287,7 @@
 
 .kfp-nbsecrets-badges {
   display: grid;
-  grid-template-columns: repeat(2, minmax(0, 1fr));
+  grid-template-columns: minmax(0, 1fr);
   grid-auto-rows: 16px;
   row-gap: 4px;
   column-gap: 4px;
@@ -280,6 +330,7 @@
 
 .kfp-nbsecrets-badge-src {
   padding: 0 5px;
+  font-family: var(--jp-code-font-family);
   overflow: hidden;
   text-overflow: ellipsis;
   color: var(--jp-ui-font-color1);
@@ -316,7 +367,8 @@
 
 .kfp-nbsecrets-details {
   flex: 1 1 320px;
-  max-width: 520px;
+  min-width: 320px;
+  max-width: 560px;
   max-height: 640px;
   overflow: auto;
   border: 1px solid var(--jp-border-color2);
@@ -359,7 +411,7 @@
 
 .kfp-nbsecrets-fields {
   display: grid;
-  grid-template-columns: 6.5em minmax(0, 1fr);
+  grid-template-columns: max-content minmax(0, 1fr);
   gap: 2px 8px;
   margin: 4px 0;
 }
