@@ -150,7 +150,12 @@ _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")
 def _parse_yaml(text: str, where: str) -> list[dict]:
     import yaml
 
+    from kfp_nbsecrets.yaml_depth import too_deep
+
     try:
+        if too_deep(text):
+            raise PipelineSourceError(f"{where} is YAML nested too deeply to be a compiled pipeline; give the"
+                                      f" YAML as the compiler wrote it")
         if _ALIAS.search(text) and any(isinstance(event, yaml.AliasEvent)
                                        for event in yaml.parse(text, Loader=_yaml_loader())):
             raise PipelineSourceError(

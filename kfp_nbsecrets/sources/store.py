@@ -45,6 +45,7 @@ from kfp_nbsecrets.sources.errors import (
     StoreFormatError,
     StoreWriteError,
 )
+from kfp_nbsecrets.yaml_depth import too_deep
 
 try:
     import fcntl
@@ -256,6 +257,8 @@ def _parse_documents(path: Path, text: str, modified: datetime.datetime | None) 
     yaml = _yaml()
     error: StoreFormatError | None = None
     try:
+        if too_deep(text):
+            raise RecursionError
         raws = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
