@@ -12,6 +12,7 @@ from typing import Any
 
 from kfp_nbsecrets.submit.client import Backoff, _within, read
 from kfp_nbsecrets.submit.errors import BackendTimeout, SubmitError, _short
+from kfp_nbsecrets.tables import Table
 
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "CANCELED"})
 POD_EVENTS_MIN_TIME = 0.5  # seconds left of a wait below which pod events are not listed
@@ -188,16 +189,16 @@ class RunHandle:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        rows = "".join(f"<tr><td>{esc(t.name)}</td><td>{esc(t.state)}</td><td>{esc(t.error or '')}</td></tr>"
-                       for t in self.tasks)
         problems = "".join(f"<li>{esc(p)}</li>" for p in self.problems)
         return (f"<div class='kfp-nbsecrets-run'><b>Run {esc(self.name)}</b> "
                 f"<a href='{esc(self.url, quote=True)}' target='_blank' rel='noopener'>open in KFP UI</a>"
                 f"{about_html(self.backend, self.notes)}"
                 f"<br><span class='kfp-nbsecrets-run-state'>{esc(self.status_line())}</span>"
                 + (f"<ul>{problems}</ul>" if problems else "")
-                + (f"<table class='kfp-nbsecrets-table'><thead><tr><th>task</th><th>state</th><th>error</th>"
-                   f"</tr></thead><tbody>{rows}</tbody></table>" if rows else "") + "</div>")
+                + (self._tasks_table()._repr_html_() if self.tasks else "") + "</div>")
+
+    def _tasks_table(self) -> Table:
+        return Table("Tasks", ("task", "state", "error"), [(t.name, t.state, t.error) for t in self.tasks])
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self._repr_html_()}

@@ -16,6 +16,7 @@ from kfp_nbsecrets.submit.client import DEFAULT_TIMEOUT, Backoff, create, read, 
 from kfp_nbsecrets.submit.errors import InvalidRequestError
 from kfp_nbsecrets.submit.handle import about_html, about_lines
 from kfp_nbsecrets.submit.prepare import default_name, prepare, prepare_options
+from kfp_nbsecrets.tables import Table
 
 RECURRING_RUN_PATH = "/#/recurringrun/details/"
 MAX_CONCURRENCY = (1, 10)  # the backend's range (api_converter.go, toModelJob)
@@ -109,10 +110,8 @@ class RecurringRunHandle:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        rows = "".join(f"<tr><td>{esc(r.name)}</td><td>{esc(r.state)}</td><td>{esc(r.run_id)}</td></tr>"
-                       for r in self.runs)
-        runs = (f"<table class='kfp-nbsecrets-table'><thead><tr><th>run</th><th>state</th><th>id</th></tr>"
-                f"</thead><tbody>{rows}</tbody></table>" if rows else "<p>latest runs: none yet</p>")
+        runs = Table("Latest runs", ("run", "state", "id"), [(r.name, r.state, r.run_id) for r in self.runs],
+                     empty="none yet")._repr_html_()
         return (f"<div class='kfp-nbsecrets-run'><b>{esc(self._head())}</b> "
                 f"<a href='{esc(self.url, quote=True)}' target='_blank' rel='noopener'>open in KFP UI</a>"
                 f"{about_html(self.backend, self.notes)}"

@@ -99,6 +99,11 @@ def lab(tmp_path_factory):
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # every cell attached, in every JupyterLab: 4.2 detaches off-screen cells ("full" windowing), so an
+    # output above the fold reads as hidden to Playwright there and not in 4.3+
+    tracker = base / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port = _free_port()
     env = {
         **os.environ,
