@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "labextension" / "test-fixtures"
 SCHEMA = json.loads((ROOT / "kfp_nbsecrets" / "schemas" / "pipeline-ir.v1.schema.json").read_text())
 REFRESH = ".venv/bin/python labextension/test-fixtures/make_fixtures.py"
-# The kfp version that compiled the IR is the one thing that legitimately varies.
+# The kfp version that compiled the IR is the one thing that legitimately varies: it is the IR's
+# sdkVersion and the kfp==X pip line of lightweight components.
 SDK_VERSION = re.compile(r'"sdkVersion": "kfp-[^"]*"')
+KFP_PIN = re.compile(r"kfp==[0-9][0-9A-Za-z.+-]*")
 
 
 def make_fixtures():
@@ -31,7 +33,8 @@ def sanitized(path: Path) -> str:
     kfp version masked."""
     data = json.loads(path.read_text())
     data["irGzip"] = json.loads(gzip.decompress(base64.b64decode(data["irGzip"])))
-    return SDK_VERSION.sub('"sdkVersion": "kfp-<version>"', json.dumps(data, indent=1, sort_keys=True))
+    text = SDK_VERSION.sub('"sdkVersion": "kfp-<version>"', json.dumps(data, indent=1, sort_keys=True))
+    return KFP_PIN.sub("kfp==<version>", text)
 
 
 @pytest.fixture(scope="module")
