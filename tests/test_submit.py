@@ -304,3 +304,15 @@ def test_plain_kfp_client_run_from_pipeline_func_sends_a_bound_secret(server):
     assert {"keyToEnv": [{"secretKey": "token", "envVar": "API_TOKEN"}], "optional": False,
             "secretNameParameter": {"componentInputParameter": "pipelinechannel--secret_name"}} in entries
     assert run["runtime_config"]["parameters"] == {"secret_name": "db-creds"}
+
+
+def test_a_bug_under_a_client_call_keeps_its_traceback(server, monkeypatch):
+    """Only the KFP client's own failures (HTTP, connection, timeout) become one-line SubmitErrors."""
+    import kfp_server_api
+
+    def broken(self, *args, **kwargs):
+        raise AttributeError("'NoneType' object has no attribute 'run_id'")
+
+    monkeypatch.setattr(kfp_server_api.RunServiceApi, "run_service_create_run", broken)
+    with pytest.raises(AttributeError, match="no attribute 'run_id'"):
+        go(server, arguments={"secret_name": "db-creds"})

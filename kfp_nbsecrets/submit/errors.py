@@ -60,8 +60,9 @@ def maybe_created(error: SubmitError, thing: str, where_to_look: str) -> SubmitE
     return error
 
 
-def translate(error: BaseException, what: str, host: str | None = None) -> SubmitError:
-    """A one-line typed error for an exception of the KFP client."""
+def translate(error: BaseException, what: str, host: str | None = None) -> BaseException:
+    """A one-line typed error for an exception of the KFP client (HTTP status, connection, timeout);
+    any other exception is a bug and is returned as it is, to be raised with its traceback."""
     import kfp_server_api
     import urllib3
 
@@ -99,7 +100,7 @@ def translate(error: BaseException, what: str, host: str | None = None) -> Submi
     if isinstance(error, urllib3.exceptions.HTTPError | OSError):
         return Unreachable(f"{what}: cannot reach the KFP API{where}: {_short(error)}; check the host"
                            f" (%config KfpSecretMagics.kfp_host or KF_PIPELINES_ENDPOINT)")
-    return SubmitError(f"{what} failed: {type(error).__name__}: {_short(error)}")
+    return error
 
 
 def _api_message(error: Any) -> str:
