@@ -15,6 +15,7 @@ from pipelines import consume, nested
 
 from kfp_nbsecrets import ir, submit
 from kfp_nbsecrets.check import PreRunCheckError
+from kfp_nbsecrets.sources.errors import SourceUnavailable
 from kfp_nbsecrets.sources.memory import MemorySource
 
 FAST = submit.Backoff(0.01, 0.05)
@@ -283,6 +284,25 @@ def test_kube_pod_events_reads_the_namespace_events(tmp_path, monkeypatch):
             "pod-1": "stuck on missing secret 'vol' (FailedMount)"}
     finally:
         emulator.stop()
+    with pytest.raises(SourceUnavailable, match="cannot list the events of namespace 'team-a'"):
+        pod_events("team-a", ["pod-1"])  # the cluster has gone
+
+
+def test_pod_events_that_fail_leave_the_run_states(server):
+    server.script = [("PENDING", {}), ("RUNNING", {"consume": "PENDING"})]
+
+    def unreachable(namespace, pods):
+        raise SourceUnavailable("cannot list the events of namespace 'team-a': MaxRetryError")
+
+    handle = go(server, namespace="team-a", pod_events=unreachable)
+    assert handle.refresh().state == "RUNNING" and handle.problems == []
+
+    def broken(namespace, pods):
+        raise AttributeError("a bug")
+
+    handle = go(server, namespace="team-a", pod_events=broken)
+    with pytest.raises(AttributeError, match="a bug"):  # a bug keeps its traceback
+        handle.refresh()
 
 
 @pytest.mark.filterwarnings("ignore:This client only works:FutureWarning")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kfp_nbsecrets.errors import KfpNbSecretsError
 from kfp_nbsecrets.submit.client import Backoff, _within, read
 from kfp_nbsecrets.submit.errors import BackendTimeout, SubmitError, _short
 from kfp_nbsecrets.tables import Table
@@ -119,7 +120,7 @@ class RunHandle:
             else:
                 found = _within(lambda _: self.pod_events(self.namespace, pods), (left, left), left,
                                 "listing pod events", None)
-        except Exception:  # noqa: BLE001 - cluster access is best effort
+        except KfpNbSecretsError:  # no events (cluster unreachable, denied, slow): run states only
             return
         by_pod = {task.pod: task.name for task in self.tasks}
         self.problems = [f"task {by_pod.get(pod, pod)}: {problem}"
@@ -257,9 +258,16 @@ def kube_pod_events(timeout: float = 5.0, context: str | None = None, config_fil
     def pod_events(namespace: str | None, pods: list[str]) -> dict[str, str]:
         import json
 
-        response = api.list_namespaced_event(namespace or "default", _preload_content=False,
-                                             _request_timeout=(timeout, timeout))
-        items = json.loads(response.data).get("items") or []
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            response = api.list_namespaced_event(namespace or "default", _preload_content=False,
+                                                 _request_timeout=(timeout, timeout))
+            items = json.loads(response.data).get("items") or []
+        except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+            raise SourceUnavailable(f"cannot list the events of namespace {namespace or 'default'!r}:"
+                                    f" {type(error).__name__}") from None
         return secret_problem_from_events(items, pods)
 
     return pod_events
