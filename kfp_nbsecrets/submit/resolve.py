@@ -34,6 +34,8 @@ class ResolvedName:
     name: str
 
     def describe(self) -> str:
+        # ASCII "->", not refs.ARROW: this goes into the run's description, a column that MySQL 5.7
+        # deployments of KFP create in the server's default charset (latin1), where "→" is rejected.
         return f"{self.task} ({self.kind}): {self.origin} -> {self.name!r}"
 
 
@@ -57,7 +59,7 @@ def resolve_secret_names(pipeline: Any, arguments: Mapping[str, Any] | None, bac
     found: dict[tuple[str, str, int], list] = {}
     for resolved in resolve_run(model, arguments or {}):
         binding = resolved.binding
-        if binding.entry is None:  # an image pull secret: handled per entry below
+        if binding.kind == "image-pull":  # handled per entry below
             continue
         key = (executor_of[binding.task] or "", binding.kind, binding.entry.index)
         found.setdefault(key, []).append(resolved)
