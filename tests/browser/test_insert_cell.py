@@ -12,21 +12,14 @@ import importlib.util
 import json
 from pathlib import Path
 
-import nbformat
 import pytest
+
+from .jupyter import KERNEL_READY, open_notebook, write_notebook
 
 CODE = "%kfp_secret bind p consume db --env user=DB_USER"
 SEND = f"from kfp_nbsecrets.widgets.picker import send_insert_cell\nsend_insert_cell({CODE!r})"
 LAST = "print('last cell ran')"
 pytestmark = pytest.mark.timeout(300)  # a cold server, kernel and kfp import under CI load
-
-# The notebook must be the current widget: the server's workspace may restore notebooks of earlier tests.
-KERNEL_READY = """(path) => {
-  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = widget && widget.context && widget.context.path === path && widget.sessionContext
-    && widget.sessionContext.session && widget.sessionContext.session.kernel;
-  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
-}"""
 
 # The notebook's cells as its model holds them.
 CELLS = """() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.map(c => ({
@@ -46,19 +39,6 @@ LAST_RAN = """(text) => {
 RUN_ALL = "() => window.jupyterapp.commands.execute('notebook:run-all-cells')"
 
 KERNEL = "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-
-
-def write_notebook(lab, name: str, sources: list[str]) -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, str(lab.root / name))
-
-
-def open_notebook(page, url: str, path: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
-    page.wait_for_function(KERNEL_READY, arg=path, timeout=90_000)
 
 
 def cells(page) -> list[dict]:

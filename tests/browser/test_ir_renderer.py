@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import importlib.util
 
-import nbformat
 import pytest
+
+from .jupyter import KERNEL_READY, open_notebook, write_notebook
 
 DEFINE = '''\
 from kfp import dsl, kubernetes
@@ -50,14 +51,6 @@ PREVIEW = "from kfp_nbsecrets.display import preview\npreview(p)"
 OUTPUT = ".jp-OutputArea-output.kfp-nbsecrets-ir"
 pytestmark = pytest.mark.timeout(300)  # a cold server, kernel and kfp import under CI load
 
-KERNEL_READY = """() => {
-  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = widget && widget.sessionContext && widget.sessionContext.session
-    && widget.sessionContext.session.kernel;
-  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
-}"""
-
-
 def screenshot(page, output, path) -> None:
     """The page, with ``output`` at the top and its graph scrolled to its start."""
     output.evaluate("e => { e.scrollIntoView({block: 'start'});"
@@ -67,17 +60,12 @@ def screenshot(page, output, path) -> None:
     page.screenshot(path=str(path))
 
 
-def write_notebook(lab, name: str) -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(DEFINE), nbformat.v4.new_code_cell(PREVIEW)]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, str(lab.root / name))
+def write_preview(lab, name: str) -> None:
+    write_notebook(lab, name, [DEFINE, PREVIEW])
 
 
 def open_and_run(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
+    open_notebook(page, url, url.rsplit("/", 1)[-1])
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_selector(f"{OUTPUT} .kfp-nbsecrets-task", timeout=90_000)
 
@@ -151,7 +139,7 @@ def test_renderer_in_jupyterlab(lab, page, screenshots):
     outside = []
     page.on("request", lambda request: outside.append(request.url)
             if not request.url.startswith((lab.url, "data:", "blob:")) else None)
-    write_notebook(lab, "preview.ipynb")
+    write_preview(lab, "preview.ipynb")
     open_and_run(page, f"{lab.url}/lab/tree/preview.ipynb")
     check_renderer(page)
     output = page.locator(OUTPUT)
@@ -177,7 +165,7 @@ def test_renderer_in_jupyterlab(lab, page, screenshots):
 
 @pytest.mark.skipif(importlib.util.find_spec("notebook") is None, reason="Notebook 7 is not installed")
 def test_renderer_in_notebook7(lab, page, screenshots):
-    write_notebook(lab, "preview7.ipynb")
+    write_preview(lab, "preview7.ipynb")
     open_and_run(page, f"{lab.url}/notebooks/preview7.ipynb")
     check_renderer(page)
     screenshot(page, page.locator(OUTPUT), screenshots / "ir_renderer_notebook7.png")
@@ -280,7 +268,7 @@ def open_second(page, name: str) -> None:
     page.wait_for_function("name => window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.context.path === name", arg=name,
                            timeout=60_000)
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
+    page.wait_for_function(KERNEL_READY, arg=name, timeout=90_000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
@@ -289,8 +277,8 @@ def current_output(page):
 
 
 def test_two_previews_every_edge_has_a_visible_arrowhead(lab, page, screenshots):
-    write_notebook(lab, "first.ipynb")
-    write_notebook(lab, "second.ipynb")
+    write_preview(lab, "first.ipynb")
+    write_preview(lab, "second.ipynb")
     open_and_run(page, f"{lab.url}/lab/tree/first.ipynb")
     open_second(page, "second.ipynb")
     page.wait_for_function(f"() => document.querySelectorAll('{OUTPUT} .kfp-nbsecrets-task').length >= 14",
@@ -313,7 +301,7 @@ def test_two_previews_every_edge_has_a_visible_arrowhead(lab, page, screenshots)
 
 
 def test_keys_on_a_focused_task_stay_in_the_renderer(lab, page):
-    write_notebook(lab, "keys.ipynb")
+    write_preview(lab, "keys.ipynb")
     open_and_run(page, f"{lab.url}/lab/tree/keys.ipynb")
     output = page.locator(OUTPUT)
     before = cell_count(page)
@@ -337,7 +325,7 @@ def test_keys_on_a_focused_task_stay_in_the_renderer(lab, page):
 
 
 def test_details_panel_never_covers_or_narrows_the_graph(lab, page, screenshots):
-    write_notebook(lab, "details.ipynb")
+    write_preview(lab, "details.ipynb")
     open_and_run(page, f"{lab.url}/lab/tree/details.ipynb")
     output = page.locator(OUTPUT)
     scroller = output.locator(".kfp-nbsecrets-scroll")
@@ -363,10 +351,7 @@ def test_details_panel_never_covers_or_narrows_the_graph(lab, page, screenshots)
 def test_screenshots_of_a_50_task_pipeline(lab, page, screenshots, app):
     if app == "notebook7" and importlib.util.find_spec("notebook") is None:
         pytest.skip("Notebook 7 is not installed")
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(DEFINE_50), nbformat.v4.new_code_cell(PREVIEW_50)]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, str(lab.root / f"fifty-{app}.ipynb"))
+    write_notebook(lab, f"fifty-{app}.ipynb", [DEFINE_50, PREVIEW_50])
     url = f"{lab.url}/{'lab/tree' if app == 'lab' else 'notebooks'}/fifty-{app}.ipynb"
     page.set_viewport_size({"width": 1500, "height": 1400})
     open_and_run(page, url)

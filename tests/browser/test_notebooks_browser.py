@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .test_picker_browser import KERNEL_READY
+from .jupyter import KERNEL_READY, open_notebook, write_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(600)
@@ -77,26 +77,11 @@ memory.add("reporting-api", {"apiKey": "k"});
 '''
 
 
-def write(lab, name: str, sources: list[str]) -> Path:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = lab.root / name
-    nbformat.write(notebook, str(path))
-    return path
-
-
 def run_all(page, after: int = 0) -> int:
     """Run all cells of the current notebook; returns the highest execution count."""
     page.evaluate(RUN_ALL)
     page.wait_for_function(ALL_RAN, arg=after, timeout=240_000)
     return max(count or 0 for kind, _, count in page.evaluate(CELLS) if kind == "code")
-
-
-def open_notebook(page, url: str, path: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
-    page.wait_for_function(KERNEL_READY, arg=path, timeout=90_000)
 
 
 def set_theme(page, theme: str) -> None:
@@ -121,7 +106,7 @@ def test_run_all_twice_keeps_notebook_02_the_same(lab, page, screenshots):
 
 def test_screenshots_of_the_picker_and_the_preview(lab, page, screenshots):
     """Two notebooks open (a 50-task preview with its picker, and 02-picker), light and dark."""
-    write(lab, "fifty.ipynb", [FIFTY, "kfp_nbsecrets.preview(fifty)", PICK])
+    write_notebook(lab, "fifty.ipynb", [FIFTY, "kfp_nbsecrets.preview(fifty)", PICK])
     # a copy of its own: the server may still hold 02-picker.ipynb of another test, changed
     shutil.copy(ROOT / "notebooks" / "02-picker.ipynb", lab.root / "picker-example.ipynb")
     page.set_viewport_size({"width": 1600, "height": 1100})
@@ -149,7 +134,7 @@ def test_screenshots_of_the_picker_and_the_preview(lab, page, screenshots):
 
 @pytest.mark.skipif(importlib.util.find_spec("notebook") is None, reason="Notebook 7 is not installed")
 def test_screenshots_in_notebook7(lab, page, screenshots):
-    write(lab, "fifty7.ipynb", [FIFTY, "kfp_nbsecrets.preview(fifty)", PICK])
+    write_notebook(lab, "fifty7.ipynb", [FIFTY, "kfp_nbsecrets.preview(fifty)", PICK])
     page.set_viewport_size({"width": 1400, "height": 1100})
     open_notebook(page, f"{lab.url}/notebooks/fifty7.ipynb", "fifty7.ipynb")
     run_all(page)
