@@ -31,37 +31,41 @@ def bind(
     *,
     env: Mapping[str, str] | None = None,
     mount_path: str | None = None,
+    image_pull: bool = False,
     optional: bool = False,
     param: str | None = None,
     default: str | None = None,
     keep_cache: bool = False,
 ) -> Any:
-    """Bind a Secret to one task of a defined or compiled pipeline, as env vars or a mounted volume.
+    """Bind a Secret to one task of a defined or compiled pipeline: as env vars (``env``), a mounted
+    volume (``mount_path``) or an image pull secret of the task's pod (``image_pull=True``).
 
     ``task`` is a task path (``'exit-handler-1/for-loop-2/train'``), a task name that is unique in
     the pipeline, or a PipelineTask. ``secret`` is a literal name, ``'{{PARAM}}'`` (an input of an
     enclosing DAG or of the pipeline) or ``'{{tasks.TASK.OUTPUT}}'``. With ``param``, a string
     pipeline parameter of that name (default ``default``, else ``secret``) is added and used.
-    A parameterized name turns the task's caching off unless ``keep_cache``.
+    A parameterized name turns the task's caching off unless ``keep_cache`` (an image pull secret
+    does not change what a task computes, so it keeps the task's caching).
 
     A pipeline function is changed in place and returned; YAML text or a YAML path gives the new
     YAML text; dicts or a CompiledPipeline give a new CompiledPipeline.
     """
     compiled = ir.load(pipeline)
-    added = _bind(compiled, task, secret, env, mount_path, optional, param, default, keep_cache)
+    kind = _checked_kind(env, mount_path, image_pull)
+    added = _bind(compiled, task, secret, kind, env, mount_path, optional, param, default, keep_cache)
     return _result(pipeline, compiled, added)
 
 
 def unbind(pipeline: Any, task: Any, secret: str | None = None) -> Any:
-    """Remove the env and volume secrets of ``task`` (only those named ``secret``, when given).
+    """Remove the secrets of ``task``: env, volume and image pull (only those named ``secret``, when given).
 
     Parameters that were added for them stay. Returns like :func:`bind`.
     """
     compiled = ir.load(pipeline)
     target = locate(ir.build_model(compiled), task)
-    doomed = [b for b in target.secret_bindings() if secret is None or _matches(b, secret)]
+    doomed = [b for b in target.bindings if secret is None or _matches(b, secret)]
     if secret is not None and not doomed:
-        bound = ", ".join(sorted({str(b.reference) for b in target.secret_bindings()})) or "none"
+        bound = ", ".join(sorted({str(b.reference) for b in target.bindings})) or "none"
         raise SecretBindingError(
             f"task {quote(target.path)} has no secret {quote(secret)} bound (bound: {bound}); pass one"
             f" of those")
@@ -71,7 +75,16 @@ def unbind(pipeline: Any, task: Any, secret: str | None = None) -> Any:
         entries.remove(executors[label], [binding.entry for binding in doomed])
         if not executors[label]:
             del executors[label]
+        _drop_empty(compiled.platform_spec, ("platforms", "kubernetes", "deploymentSpec", "executors"))
     return _result(pipeline, compiled, None)
+
+
+def _drop_empty(tree: dict, path: tuple[str, ...]) -> None:
+    """Remove the empty dicts along ``path``, innermost first (the compiler writes no empty platform)."""
+    if len(path) > 1 and isinstance(tree.get(path[0]), dict):
+        _drop_empty(tree[path[0]], path[1:])
+    if tree.get(path[0]) == {}:
+        del tree[path[0]]
 
 
 def locate(model: ir.PipelineModel, task: Any) -> ir.Task:
@@ -101,20 +114,22 @@ def locate(model: ir.PipelineModel, task: Any) -> ir.Task:
     return found
 
 
-def _bind(compiled, task, secret, env, mount_path, optional, param, default, keep_cache):
+def _bind(compiled, task, secret, kind, env, mount_path, optional, param, default, keep_cache):
     """Bind on ``compiled`` (a private copy); returns the (name, default) of an added parameter."""
     target = locate(ir.build_model(compiled), task)
-    kind = _checked_kind(env, mount_path)
     validate.optional_flag(optional)
+    if optional and kind == entries.PULL:
+        raise SecretBindingError("an image pull secret cannot be optional: the kubelet already pulls without"
+                                 " one it cannot find; drop optional")
     mapping = validate.env_mapping(env, "env") if kind == entries.ENV else None
     if kind == entries.VOLUME:
         validate.mount_path(mount_path)
     added = None
     if param is not None:
-        added = _add_parameter(compiled, param, default if default is not None else secret, kind == "volume")
+        added = _add_parameter(compiled, param, default if default is not None else secret, kind)
         reference: refs.SecretRef = refs.PipelineParam(param)
     else:
-        reference = _checked_reference(secret, kind == "volume")
+        reference = _checked_reference(secret, kind)
     chain, leaf, label = _own_path(compiled, target.path)
     name_entry = _thread(compiled, chain, leaf, target, reference, root_only=param is not None)
     config = compiled.kubernetes_executors().setdefault(label, {})
@@ -126,28 +141,33 @@ def _bind(compiled, task, secret, env, mount_path, optional, param, default, kee
     container_env = [item.get("name", "") for item in
                      compiled.executor_spec(label).get("container", {}).get("env", [])]
     validate.added(before, config, container_env, target.path)
-    if "runtimeValue" not in name_entry and not keep_cache:
+    if "runtimeValue" not in name_entry and not keep_cache and kind != entries.PULL:
         leaf.setdefault("cachingOptions", {}).pop("enableCache", None)
     return added
 
 
-def _checked_kind(env: object, mount_path: object) -> str:
-    if (env is None) == (mount_path is None):
-        raise SecretBindingError(
-            "give exactly one of env (a dict of secret key to env var) or mount_path (a directory)")
-    return entries.ENV if env is not None else entries.VOLUME
+def _checked_kind(env: object, mount_path: object, image_pull: object) -> str:
+    if not isinstance(image_pull, bool):
+        raise SecretBindingError(f"image_pull must be True or False, got {quote(image_pull)}")
+    chosen = {entries.ENV: env is not None, entries.VOLUME: mount_path is not None, entries.PULL: image_pull}
+    given = [kind for kind, value in chosen.items() if value]
+    if len(given) != 1:
+        raise SecretBindingError("give exactly one of env (a dict of secret key to env var), mount_path"
+                                 " (a directory) or image_pull=True")
+    return given[0]
 
 
-def _checked_reference(secret: object, volume: bool) -> refs.SecretRef:
+def _checked_reference(secret: object, kind: str) -> refs.SecretRef:
     if not isinstance(secret, str):
         raise InvalidSecretNameError(
             f"secret must be a secret name or a '{{{{PARAM}}}}' / '{{{{tasks.TASK.OUTPUT}}}}' template,"
             f" got {quote(secret)}")
-    return validate.secret_text(secret, volume=volume)
+    # A bad literal pull secret name is left to the whole-config check: the kubelet pulls without it.
+    return validate.secret_text(secret, volume=kind == entries.VOLUME, check_literal=kind != entries.PULL)
 
 
 def _add_parameter(compiled: ir.CompiledPipeline, name: object, default: object,
-                   volume: bool) -> tuple[str, str]:
+                   kind: str) -> tuple[str, str]:
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("pipelinechannel"):
         raise SecretBindingError(f"param {quote(name)} is not a valid parameter name; use a Python identifier"
                                  f" such as 'db_secret'")
@@ -155,7 +175,10 @@ def _add_parameter(compiled: ir.CompiledPipeline, name: object, default: object,
         raise InvalidSecretNameError(
             f"param {quote(name)} needs a default secret name, got {quote(default)}; pass"
             f" default='my-secret'")
-    if problem := rules.secret_name_problem(default, volume=volume):
+    # A pull secret name is a run-time value that the pre-run check looks at (the kubelet pulls without
+    # a secret it cannot find), so only Secret names the pod cannot start without are refused here.
+    problem = rules.secret_name_problem(default, volume=kind == entries.VOLUME)
+    if problem and kind != entries.PULL:
         raise InvalidSecretNameError(problem)
     inputs = compiled.pipeline_spec["root"].setdefault("inputDefinitions", {}).setdefault("parameters", {})
     existing = inputs.get(name)

@@ -343,15 +343,9 @@ def _check_one(resolved: Resolved, lookup: _Lookup) -> SecretCheck:
     return SecretCheck(name=name, status=OK, **base)
 
 
-# The kubelet reads registry credentials only from these types and keys and ignores other secrets
-# (kubernetes pkg/credentialprovider/secrets/secrets.go, MakeDockerKeyring).
-PULL_SECRET_TYPES = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson",
-                     "kubernetes.io/dockercfg": ".dockercfg"}
-
-
 def _pull_secret_problem(info: Any) -> str | None:
     """Why the kubelet would not use secret ``info`` as an image pull secret."""
-    key = PULL_SECRET_TYPES.get(info.type)
+    key = rules.PULL_SECRET_TYPES.get(info.type)
     if key is None:
         return (f"image pull secret {quote(info.name)} is of type {quote(info.type)}; the kubelet reads"
                 f" registry credentials only from a kubernetes.io/dockerconfigjson secret (kubectl create"

@@ -39,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("file", metavar="FILE", help="compiled pipeline YAML")
 
     attach = commands.add_parser("attach", help="bind a secret to a task and write the new YAML",
-                                 description="Bind a Secret to one task of a compiled pipeline, as env vars"
-                                 " or a mounted directory, and write the resulting YAML.")
+                                 description="Bind a Secret to one task of a compiled pipeline, as env vars,"
+                                 " a mounted directory or an image pull secret, and write the resulting"
+                                 " YAML.")
     attach.add_argument("file", metavar="FILE", help="compiled pipeline YAML")
     attach.add_argument("--task", required=True, help="task path (a/b/task) or a unique task name")
     attach.add_argument("--secret", help="secret name, '{{PARAM}}' or '{{tasks.TASK.OUTPUT}}'"
@@ -49,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--env", action="append", metavar="KEY=ENV",
                         help="expose secret key KEY as env var ENV (repeatable)")
     target.add_argument("--mount", metavar="PATH", help="mount the secret's keys as files under PATH")
+    target.add_argument("--image-pull", action="store_true",
+                        help="use the secret as an image pull secret of the task's pod")
     attach.add_argument("--param", metavar="NAME", help="add a string pipeline parameter NAME that names"
                         " the secret, threaded down to the task")
     attach.add_argument("--default", metavar="VALUE", help="default secret name of --param")
@@ -94,8 +97,8 @@ def _attach(args: argparse.Namespace) -> int:
     env = validate.mapping_from_pairs(_key_to_env(pair) for pair in args.env) if args.env else None
     if args.secret is None and args.param is None:
         raise SecretBindingError("give --secret NAME, or --param NAME with --default VALUE")
-    text = bind(args.file, args.task, args.secret, env=env, mount_path=args.mount, optional=args.optional,
-                param=args.param, default=args.default, keep_cache=args.keep_cache)
+    text = bind(args.file, args.task, args.secret, env=env, mount_path=args.mount, image_pull=args.image_pull,
+                optional=args.optional, param=args.param, default=args.default, keep_cache=args.keep_cache)
     try:
         with open(args.output, "w", encoding="utf-8") as file:
             file.write(text)

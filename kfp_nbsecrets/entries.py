@@ -23,13 +23,17 @@ from typing import Any
 from kfp_nbsecrets import refs
 from kfp_nbsecrets.errors import quote
 
-ENV, VOLUME = "env", "volume"
+ENV, VOLUME, PULL = "env", "volume", "image-pull"
+#: The secret entries a task's container uses (what :func:`read` returns; local runs inject them).
 FIELDS = {ENV: "secretAsEnv", VOLUME: "secretAsVolume"}
+#: Where each kind of entry is kept, image pull secrets (:func:`image_pull_secrets`) included.
+ALL_FIELDS = {**FIELDS, PULL: "imagePullSecret"}
 
 
 @dataclass(frozen=True, slots=True)
 class SecretEntry:
-    """One ``secretAsEnv`` (``kind`` env) or ``secretAsVolume`` (``kind`` volume) entry.
+    """One ``secretAsEnv`` (``kind`` env), ``secretAsVolume`` (``kind`` volume) or ``imagePullSecret``
+    (``kind`` image-pull) entry.
 
     ``reference`` says where the secret's name comes from (None when the entry names no secret);
     ``env`` holds (secret key, env var) pairs; ``index`` is the entry's place in its list.
@@ -54,7 +58,9 @@ class SecretEntry:
         return tuple(key for key, _ in self.env)
 
     def target(self) -> str:
-        """Where the secret lands: ``KEY → ENV`` pairs or the mount path."""
+        """Where the secret lands: ``KEY → ENV`` pairs, the mount path or ``image pull``."""
+        if self.kind == PULL:
+            return "image pull"
         return refs.key_to_env_text(self.env) if self.kind == ENV else str(self.mount_path)
 
 
@@ -94,8 +100,9 @@ def by_executor(platform_spec: Any) -> Iterator[tuple[str, dict, list[SecretEntr
 
 def build(kind: str, name_parameter: Mapping[str, Any], *, env: Mapping[str, str] | None = None,
           mount_path: str | None = None, optional: bool = False) -> dict:
-    """A new entry, as kfp-kubernetes writes it: ``secretNameParameter`` plus, for a literal name,
-    the deprecated ``secretName`` that older backends read."""
+    """A new entry of ``kind`` (env, volume or image-pull), as kfp-kubernetes writes it:
+    ``secretNameParameter`` plus, for a literal name, the deprecated ``secretName`` that older
+    backends read."""
     from google.protobuf import json_format
     from kfp.kubernetes import kubernetes_executor_config_pb2 as pb
     from kfp.pipeline_spec import pipeline_spec_pb2
@@ -106,8 +113,10 @@ def build(kind: str, name_parameter: Mapping[str, Any], *, env: Mapping[str, str
             key_to_env=[pb.SecretAsEnv.SecretKeyToEnvMap(secret_key=key, env_var=var)
                         for key, var in (env or {}).items()],
             optional=optional)
-    else:
+    elif kind == VOLUME:
         message = pb.SecretAsVolume(mount_path=mount_path, optional=optional)
+    else:
+        message = pb.ImagePullSecret()
     message.secret_name_parameter.CopyFrom(parameter)
     constant = name_parameter.get("runtimeValue", {}).get("constant")
     if isinstance(constant, str):
@@ -117,21 +126,21 @@ def build(kind: str, name_parameter: Mapping[str, Any], *, env: Mapping[str, str
 
 def append(config: dict, kind: str, entry: dict) -> None:
     """Add ``entry`` to the ``kind`` list of an executor's Kubernetes config."""
-    config.setdefault(FIELDS[kind], []).append(entry)
+    config.setdefault(ALL_FIELDS[kind], []).append(entry)
 
 
 def remove(config: dict, doomed: list[SecretEntry]) -> None:
     """Remove entries read from ``config`` (empty lists are dropped, as kfp-kubernetes leaves them out)."""
     for entry in sorted(doomed, key=lambda e: e.index, reverse=True):
-        listed = config[FIELDS[entry.kind]]
+        listed = config[ALL_FIELDS[entry.kind]]
         del listed[entry.index]
         if not listed:
-            del config[FIELDS[entry.kind]]
+            del config[ALL_FIELDS[entry.kind]]
 
 
 def contains(config: Mapping[str, Any], kind: str, entry: Mapping[str, Any]) -> bool:
     """Whether ``config`` already holds exactly this entry."""
-    return entry in (config.get(FIELDS[kind]) or [])
+    return entry in (config.get(ALL_FIELDS[kind]) or [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,6 +232,7 @@ def env_settings(config: Mapping[str, Any], container_env: Iterable[str] = ()) -
     return found
 
 
-def image_pull_secrets(config: Mapping[str, Any]) -> list[refs.SecretRef | None]:
-    """The image pull secrets of an executor's Kubernetes config (where each name comes from)."""
-    return [refs.from_ir(raw) for raw in config.get("imagePullSecret") or []]
+def image_pull_secrets(config: Mapping[str, Any]) -> list[SecretEntry]:
+    """The image pull secret entries of an executor's Kubernetes config."""
+    return [SecretEntry(kind=PULL, reference=refs.from_ir(raw), index=index, raw=raw)
+            for index, raw in enumerate(config.get(ALL_FIELDS[PULL]) or [])]

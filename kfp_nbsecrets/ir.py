@@ -286,31 +286,30 @@ class NameSource:
 class Binding:
     """One secret entry of a task, with its name traced to its source.
 
-    ``kind`` is ``env``, ``volume`` or ``image-pull`` (read-only); ``entry`` is the secret entry
-    (None for an image pull secret).
+    ``kind`` is ``env``, ``volume`` or ``image-pull``; ``entry`` is the entry as read.
     """
 
     task: str
     kind: str
     reference: refs.SecretRef | None
     source: NameSource
-    entry: entries.SecretEntry | None = field(default=None, repr=False, compare=False)
+    entry: entries.SecretEntry = field(repr=False, compare=False)
 
     @property
     def env(self) -> tuple[tuple[str, str], ...]:
-        return self.entry.env if self.entry else ()
+        return self.entry.env
 
     @property
     def mount_path(self) -> str | None:
-        return self.entry.mount_path if self.entry else None
+        return self.entry.mount_path
 
     @property
     def optional(self) -> bool:
-        return self.entry.optional if self.entry else False
+        return self.entry.optional
 
     def target(self) -> str:
         """Where the secret lands: ``KEY → ENV`` pairs, the mount path, or ``image pull``."""
-        return self.entry.target() if self.entry else "image pull"
+        return self.entry.target()
 
     def to_json(self) -> dict:
         data: dict = {"task": self.task, "kind": self.kind, "source": self.source.to_json(),
@@ -457,8 +456,8 @@ def _bindings(compiled: CompiledPipeline, path: str, label: str, levels: tuple[L
     config = compiled.platform_config(label)
     for entry in entries.read(config):
         yield Binding(path, entry.kind, entry.reference, resolve(levels, entry.reference), entry)
-    for reference in entries.image_pull_secrets(config):
-        yield Binding(path, "image-pull", reference, resolve(levels, reference))
+    for entry in entries.image_pull_secrets(config):
+        yield Binding(path, entry.kind, entry.reference, resolve(levels, entry.reference), entry)
 
 
 def resolve(levels: tuple[Level, ...], reference: refs.SecretRef | None) -> NameSource:

@@ -33,6 +33,12 @@ RELAXED_ENV_VERSIONS = ("Kubernetes 1.30-1.31 only with the RelaxedEnvironmentVa
                         " gate on, 1.32-1.33 unless it is turned off, always from 1.34; older API servers"
                         " reject the pod")
 
+#: The Secret types the kubelet reads registry credentials from, with the key each must have; it
+#: ignores any other image pull secret (kubernetes pkg/credentialprovider/secrets/secrets.go,
+#: MakeDockerKeyring).
+PULL_SECRET_TYPES = {"kubernetes.io/dockerconfigjson": ".dockerconfigjson",
+                     "kubernetes.io/dockercfg": ".dockercfg"}
+
 #: Where the KFP backend mounts its launcher in every task container (KFP 2.0 and later,
 #: backend/src/v2/compiler/argocompiler/container.go); the container's command runs from it.
 LAUNCHER_PATH = "/kfp-launcher"

@@ -154,7 +154,7 @@ def _name_problems(config: Mapping[str, Any], mounts: list[entries.Mount]) -> li
         if isinstance(name, refs.Literal) \
                 and (problem := rules.object_name_problem(name.name, what="ConfigMap")):
             found.append(_from_line(ERROR, "invalid-name", problem, InvalidNameError))
-    for name in entries.image_pull_secrets(config):
+    for name in (entry.reference for entry in entries.image_pull_secrets(config)):
         if isinstance(name, refs.Literal) and (problem := rules.secret_name_problem(name.name)):
             # The API server does not validate imagePullSecrets names; the kubelet looks the secret up,
             # cannot find it, and pulls without it (pkg/kubelet/kubelet_pods.go getPullSecretsForPod).

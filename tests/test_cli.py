@@ -60,6 +60,16 @@ def test_attach_env_and_parameterized_mount(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def test_attach_an_image_pull_secret(tmp_path):
+    source = tmp_path / "p.yaml"
+    compile_to(lintable(), source)
+    out = tmp_path / "out.yaml"
+    assert main(["attach", str(source), "--task", "consume", "--secret", "regcred", "--image-pull",
+                 "-o", str(out)]) == 0
+    (pull,) = ir.read_pipeline(str(out)).task("consume").bindings
+    assert (pull.kind, pull.source.name, pull.target()) == ("image-pull", "regcred", "image pull")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--task", "consume", "--secret", "Bad_Name", "--env", "k=K"], "not a valid Kubernetes name"),
     (["--task", "nope", "--secret", "s", "--env", "k=K"], "no task 'nope'"),

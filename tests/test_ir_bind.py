@@ -213,3 +213,57 @@ def test_json_sources_and_pipeline_task():
     task = type("Task", (), {"name": "consume-2"})()
     assert bindings_of(bind(compiled, task, "s", env={"k": "K"}), "consume-2")
     assert json.dumps(result.documents())
+
+
+def _pull_ir(pipeline) -> dict:
+    return json_format.MessageToDict(pipeline.platform_spec)
+
+
+@pytest.mark.parametrize("secret", ["regcred", "{{secret_name}}"])
+def test_image_pull_secret_ir_equals_kfp_kubernetes(secret):
+    from kfp import dsl, kubernetes
+    from pipelines import consume
+
+    def define(use_kfp):
+        @dsl.pipeline(name="pull")
+        def pull(secret_name: str = "regcred"):
+            task = consume(text="a")
+            if use_kfp:
+                kubernetes.set_image_pull_secrets(task, [secret_name if secret.startswith("{") else secret])
+        return pull
+
+    expected, bound = define(True), define(False)
+    bind(bound, "consume", secret, image_pull=True)
+    assert _pull_ir(bound) == _pull_ir(expected)
+    assert json_format.MessageToDict(bound.pipeline_spec) == json_format.MessageToDict(expected.pipeline_spec)
+    assert ir.read_pipeline(bound).task("consume").caching is True  # credentials do not change outputs
+
+
+def test_image_pull_secret_refusals_change_nothing():
+    pipeline = flat()
+    before = snapshot(pipeline)
+    for kwargs, message in [
+        (dict(image_pull=True, optional=True), "cannot be optional"),
+        (dict(image_pull=True, mount_path="/x"), "give exactly one of"),
+        (dict(image_pull="yes"), "image_pull must be True or False"),
+        (dict(), "give exactly one of"),
+    ]:
+        with pytest.raises(errors.SecretBindingError, match=message):
+            bind(pipeline, "consume", "regcred", **kwargs)
+    with pytest.raises(errors.SecretBindingError, match="secret name .* embeds a pipeline parameter"):
+        bind(pipeline, "consume", "{{channel:task=;name=x;type=String;}}-suffix", image_pull=True)
+    assert snapshot(pipeline) == before
+
+
+def test_image_pull_secret_with_an_invalid_name_is_a_warning_and_unbind_removes_it():
+    pipeline = flat()
+    with pytest.warns(errors.KubernetesWarning, match="kubelet pulls the image without"):
+        bind(pipeline, "consume", "Reg_Cred", image_pull=True)
+    bind(pipeline, "consume", "regcred", image_pull=True)
+    bind(pipeline, "consume", "regcred", image_pull=True)  # twice: bound once
+    names = [b.source.name for b in ir.read_pipeline(pipeline).task("consume").bindings]
+    assert names == ["Reg_Cred", "regcred"]
+    unbind(pipeline, "consume", "Reg_Cred")
+    assert [b.source.name for b in ir.read_pipeline(pipeline).task("consume").bindings] == ["regcred"]
+    unbind(pipeline, "consume")
+    assert ir.read_pipeline(pipeline).task("consume").bindings == ()

@@ -275,11 +275,25 @@ def test_bind_unbind_bindings_preview_lint(ip, tmp_path):
     assert len(run(ip, "%kfp_secret bindings compiled_path")) == 1
 
 
+def test_bind_an_image_pull_secret_through_a_parameter(ip, tmp_path):
+    run(ip, PIPELINE, header=True)
+    table = run(ip, "%kfp_secret bind etl consume-2 regcred --image-pull --param pull_secret")
+    assert ("consume-2", "{{pull_secret}}", "parameter, default 'regcred'", "image pull") in table.rows
+    found, spec = executors(ip, tmp_path, "etl")
+    assert spec["root"]["inputDefinitions"]["parameters"]["pull_secret"]["defaultValue"] == "regcred"
+    assert [e for config in found.values() for e in config.get("imagePullSecret", [])] == [
+        {"secretNameParameter": {"componentInputParameter": "pull_secret"}}]
+    run(ip, "%kfp_secret unbind etl consume-2 {{pull_secret}}")
+    assert "imagePullSecret" not in str(executors(ip, tmp_path, "etl")[0])
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
         ("bind etl consume-2 db --env user=U --mount /x", "--mount: not allowed with argument --env"),
-        ("bind etl consume-2 db", "one of the arguments --env --mount is required"),
+        ("bind etl consume-2 db", "one of the arguments --env --mount --image-pull is required"),
+        ("bind etl consume-2 db --image-pull --mount /x", "not allowed with argument"),
+        ("bind etl consume-2 db --image-pull --optional", "an image pull secret cannot be optional"),
         ("bind etl consume-2 db --env user=U user=V", "secret key 'user' is given twice"),
         ("bind etl consume-2 db --env user=U --default x", "--default needs --param"),
         ("bind etll consume-2 db --env user=U", "did you mean 'etl'"),

@@ -224,6 +224,30 @@ def test_attach_binds_env_vars_to_nested_tasks_in_the_compiled_ir(tmp_path):
     assert len(entries) == 2
 
 
+def test_a_registry_secret_is_offered_and_attached_as_an_image_pull_secret():
+    pipeline = nested()
+    source = MemorySource({"regcred": {".dockerconfigjson": "{}"}, "db-creds": {"password": "p"}},
+                          types={"regcred": "kubernetes.io/dockerconfigjson"})
+    picker = SecretPicker(pipeline, source)
+    choose(picker, "db-creds", tasks=["consume-2"])
+    assert "image pull secret" not in picker.mode.options and picker.value["mode"] == "env"
+    choose(picker, "regcred")
+    assert picker.mode.value == "image pull secret" and picker.value["mode"] == "image-pull"
+    hidden = [w.layout.display for w in (picker.keys_step, picker.mount_path, picker.optional)]
+    assert hidden == ["none"] * 3 and picker.pull_note.layout.display == ""
+    picker.as_param.value = True
+    assert picker.code_text() == (f"%kfp_secret bind {picker.pipeline_name} consume-2 regcred --image-pull"
+                                  f" --param regcred_secret")
+    assert picker.attach(), picker.message
+    assert "as an image pull secret" in picker.message
+    (pull,) = [b for b in ir.read_pipeline(pipeline).task("consume-2").bindings]
+    assert (pull.kind, str(pull.reference), pull.source.default) == (
+        "image-pull", "{{regcred_secret}}", "regcred")
+    assert "\u2713 has it" in dict((v, k) for k, v in picker.tasks.options)["consume-2"]
+    choose(picker, "db-creds")  # a non-registry secret: back to env vars
+    assert picker.mode.options == ("env vars", "mount as files") and picker.value["mode"] == "env"
+
+
 def test_attach_mount_optional_as_parameter():
     pipeline = nested()
     picker = SecretPicker(pipeline, memory())

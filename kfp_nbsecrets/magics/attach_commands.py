@@ -74,7 +74,9 @@ class AttachCommands:
         arg("task", metavar="TASK", help="task path, e.g. for-loop-2/train, or a unique task name"),
         arg("secret", metavar="SECRET", help="literal name, {{PARAM}} or {{tasks.TASK.OUTPUT}}"),
         one_of(arg("--env", metavar="KEY=ENV", nargs="+", type=key_to_env, help="secret key to env var name"),
-               arg("--mount", metavar="PATH", help="absolute mount path")),
+               arg("--mount", metavar="PATH", help="absolute mount path"),
+               arg("--image-pull", action="store_true",
+                   help="an image pull secret of the task's pod (a kubernetes.io/dockerconfigjson Secret)")),
         arg("--param", metavar="NAME", help="add a pipeline parameter NAME that names the secret"),
         arg("--default", metavar="VALUE", help="default of --param (default: SECRET)"),
         arg("--optional", action="store_true", help="run even if the secret is missing"),
@@ -87,8 +89,8 @@ class AttachCommands:
             raise UsageError("--default needs --param NAME: it is the default of that new parameter")
         pipeline = self._pipeline_in(scope, args.pipeline)
         env = validate.mapping_from_pairs(args.env) if args.env else None
-        bind(pipeline, args.task, args.secret, env=env, mount_path=args.mount, optional=args.optional,
-             param=args.param, default=args.default, keep_cache=args.keep_cache)
+        bind(pipeline, args.task, args.secret, env=env, mount_path=args.mount, image_pull=args.image_pull,
+             optional=args.optional, param=args.param, default=args.default, keep_cache=args.keep_cache)
         return self._bindings_table(pipeline, args.pipeline)
 
     @subcommand(

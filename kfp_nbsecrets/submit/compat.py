@@ -109,9 +109,8 @@ def parse_version(text: str) -> tuple[int, int, int]:
 def secret_entries(compiled: ir.CompiledPipeline):
     """``(executor label, kind, index, entry)`` of every env, volume and image pull secret entry (all
     three take ``secretNameParameter`` from 2.5.0: kubernetes_executor_config.proto)."""
-    fields = (*entries.FIELDS.items(), ("image-pull", "imagePullSecret"))
     for label, config in sorted(entries.executor_configs(compiled.platform_spec).items()):
-        for kind, key in fields:
+        for kind, key in entries.ALL_FIELDS.items():
             for index, entry in enumerate(config.get(key) or []):
                 yield label, kind, index, entry
 

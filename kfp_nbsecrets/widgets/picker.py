@@ -1,8 +1,10 @@
 """The secret picker: choose a secret, its keys and the target tasks with stock ipywidgets controls.
 
 ``SecretPicker(pipeline=None, source=None)`` (or ``%kfp_secret pick PIPELINE``) is a ``VBox`` whose
-``value`` trait describes the current choice: source, namespace, secret name, keys and their env var
-names (or a mount path), ``optional``, the pipeline parameter and the target task paths.
+``value`` trait describes the current choice: source, namespace, secret name, its use (``mode``: env,
+mount or image-pull; a registry secret, ``kubernetes.io/dockerconfigjson``, is offered and first
+chosen as an image pull secret), keys and their env var names (or a mount path), ``optional``, the
+pipeline parameter and the target task paths.
 
 Security: the picker lists secrets with ``SecretSource.list_secrets`` and reads the chosen secret's key
 names with ``SecretSource.keys`` when the listing has none: names, types and key names only. It never
@@ -49,7 +51,9 @@ DEBOUNCE_SECONDS = 0.15
 
 _SOURCE_LABELS = (("local store", "local"), ("Kubernetes", "k8s"), ("in-memory", "memory"))
 _GIVEN = "given"
-_ENV_MODE, _MOUNT_MODE = "env vars", "mount as files"
+_ENV_MODE, _MOUNT_MODE, _PULL_MODE = "env vars", "mount as files", "image pull secret"
+#: ``mode`` of :attr:`SecretPicker.value` for each choice of "Use as".
+_MODE_VALUES = {_ENV_MODE: "env", _MOUNT_MODE: "mount", _PULL_MODE: "image-pull"}
 _HAS = "\u2713 has it"
 _WAIT = "&#8987; "
 
@@ -183,7 +187,7 @@ class SecretPicker(widgets.VBox):
         self.secret_list = widgets.Select(options=[], rows=10, description="Secret", layout=full)
         self.secret_title = widgets.HTML()
         self.mode = widgets.ToggleButtons(options=[_ENV_MODE, _MOUNT_MODE], value=_ENV_MODE,
-                                          style={"button_width": "9em"})
+                                          style={"button_width": "11em"})
         self.keys_box = widgets.VBox()
         self.mount_path = widgets.Text(description="Mount path", placeholder="/secrets/NAME",
                                        layout=widgets.Layout(width="30em", display="none"))
@@ -193,10 +197,14 @@ class SecretPicker(widgets.VBox):
                                          indent=False, layout=widgets.Layout(width="22em"))
         self.param_name = widgets.Text(disabled=True, layout=widgets.Layout(width="20em"))
         self.mount_note = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.pull_note = widgets.HTML(
+            "<small>The kubelet logs in to the image registry with it to pull the task's image; the"
+            " task's code does not see it.</small>", layout=widgets.Layout(display="none"))
         self.keys_step = widgets.VBox([_step("2. Keys"), self.keys_box])
         self.details = widgets.VBox([
             self.secret_title, self.keys_step, _step("3. Use as"), self.mode,
-            self.mount_path, self.mount_note, self.optional, widgets.HBox([self.as_param, self.param_name]),
+            self.mount_path, self.mount_note, self.pull_note, self.optional,
+            widgets.HBox([self.as_param, self.param_name]),
         ], layout=widgets.Layout(display="none"))
         tasks = _container_tasks(self.pipeline) if self.pipeline is not None else []
         self._task_paths, self._has_secret = tasks, set()
@@ -480,6 +488,7 @@ class SecretPicker(widgets.VBox):
             try:
                 self.mount_path.value = suggest_mount_path(info.name)
                 self.param_name.value = suggest_param_name(info.name)
+                self._offer_modes(info)
             finally:
                 self._quiet = False
         self.keys_box.children = rows
@@ -508,17 +517,28 @@ class SecretPicker(widgets.VBox):
             finally:
                 self._quiet = False
 
+    def _offer_modes(self, info: sources.SecretInfo) -> None:
+        """Offer "image pull secret" for a registry secret (and choose it); other secrets cannot be one."""
+        registry = info.type in rules.PULL_SECRET_TYPES
+        modes = [_ENV_MODE, _MOUNT_MODE, _PULL_MODE] if registry else [_ENV_MODE, _MOUNT_MODE]
+        mode = _PULL_MODE if registry else self.mode.value if self.mode.value in modes else _ENV_MODE
+        if list(self.mode.options) != modes:
+            self.mode.options = modes
+        self.mode.value = mode
+
     def _on_mode(self, change: dict | None) -> None:
-        mount = self.mode.value == _MOUNT_MODE
+        mount, pull = self.mode.value == _MOUNT_MODE, self.mode.value == _PULL_MODE
         self.mount_path.layout.display = "" if mount else "none"
         self.mount_note.layout.display = "" if mount else "none"
+        self.pull_note.layout.display = "" if pull else "none"
+        self.optional.layout.display = "none" if pull else ""
         files = ", ".join(html.escape(key) for key in self._key_rows) or "every key"
         self.mount_note.value = (f"<small>Mounts every key as a file named after it ({files});"
                                  f" the key checkboxes and env var names are not used.</small>")
-        self.keys_step.layout.display = "none" if mount else ""
+        self.keys_step.layout.display = "none" if mount or pull else ""
         for box, env in self._key_rows.values():
-            box.disabled = mount
-            env.layout.display = "none" if mount else ""
+            box.disabled = mount or pull
+            env.layout.display = "none" if mount or pull else ""
         self._changed(change)
 
     def _on_as_param(self, change: dict) -> None:
@@ -544,19 +564,19 @@ class SecretPicker(widgets.VBox):
 
     def _choice(self) -> dict:
         info = self._chosen
-        mount = self.mode.value == _MOUNT_MODE
-        env = {} if mount else {key: text.value.strip()
-                                for key, (box, text) in self._key_rows.items() if box.value}
+        mode = _MODE_VALUES[self.mode.value]
+        env = {} if mode != "env" else {key: text.value.strip()
+                                        for key, (box, text) in self._key_rows.items() if box.value}
         return {
             "source": self._given.kind if self.source_choice.value == _GIVEN and self._given else
             self.source_choice.value,
             "namespace": self.namespace.value.strip() or None,
             "secret": info.name if info is not None else None,
-            "mode": "mount" if mount else "env",
+            "mode": mode,
             "keys": list(env),
             "env": env,
-            "mount_path": self.mount_path.value.strip() if mount and info is not None else None,
-            "optional": self.optional.value,
+            "mount_path": self.mount_path.value.strip() if mode == "mount" and info is not None else None,
+            "optional": self.optional.value and mode != "image-pull",
             "param": self.param_name.value.strip() if self.as_param.value and info is not None else None,
             "tasks": list(self.tasks.value),
         }
@@ -580,7 +600,8 @@ class SecretPicker(widgets.VBox):
         if not tasks:
             raise ChoiceError("choose at least one target task")
         return [dict(task=task, secret=choice["secret"], env=choice["env"] or None,
-                     mount_path=choice["mount_path"], optional=choice["optional"], param=choice["param"])
+                     mount_path=choice["mount_path"], image_pull=choice["mode"] == "image-pull",
+                     optional=choice["optional"], param=choice["param"])
                 for task in tasks]
 
     def _update_buttons(self) -> None:
@@ -622,7 +643,7 @@ class SecretPicker(widgets.VBox):
             return False
         first = requests[0]
         what = (f"as {refs.key_to_env_text(first['env'].items())}" if first["env"]
-                else f"at {first['mount_path']}")
+                else "as an image pull secret" if first["image_pull"] else f"at {first['mount_path']}")
         param = f" through parameter {first['param']!r}" if first["param"] else ""
         tasks = ", ".join(repr(r["task"]) for r in requests)
         self._set_message(f"bound secret {first['secret']!r}{param} {what} to {tasks}", "ok")
@@ -640,6 +661,8 @@ class SecretPicker(widgets.VBox):
                      request["task"] or "TASK", request["secret"]]
             if request["env"]:
                 words += ["--env", *(f"{key}={env}" for key, env in request["env"].items())]
+            elif request["image_pull"]:
+                words.append("--image-pull")
             else:
                 words += ["--mount", request["mount_path"]]
             if request["param"]:
@@ -714,8 +737,8 @@ class SecretPicker(widgets.VBox):
 def _bind_like_the_magic(bind: Any, pipeline: Any, request: dict) -> Any:
     """``bind`` called exactly as ``%kfp_secret bind`` calls it (``--default`` and ``--keep-cache`` unset)."""
     return bind(pipeline, request["task"], request["secret"], env=request["env"],
-                mount_path=request["mount_path"], optional=request["optional"], param=request["param"],
-                default=None, keep_cache=False)
+                mount_path=request["mount_path"], image_pull=request["image_pull"],
+                optional=request["optional"], param=request["param"], default=None, keep_cache=False)
 
 
 def _label(info: sources.SecretInfo) -> str:

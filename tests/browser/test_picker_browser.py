@@ -8,8 +8,9 @@ fixtures of ``tests/browser/conftest.py`` (skipped when /usr/bin/chromium is abs
 from __future__ import annotations
 
 import json
+import re
 
-import nbformat
+from .jupyter import open_notebook, write_notebook
 
 SETUP = '''\
 %load_ext kfp_nbsecrets
@@ -28,20 +29,14 @@ def p(names: list = ["a", "b"]):
 
 memory = sources.get_source("memory")
 memory.add("db-creds", {"username": "CANARY-user-value", "password": "CANARY-password-value"})
+memory.add("regcred", {".dockerconfigjson": '{"auths": {"CANARY-registry": {}}}'},
+           type="kubernetes.io/dockerconfigjson")
 for i in range(300):
     memory.add(f"other-{i:03d}", {"token": "CANARY-token-value"})
 '''
 PICK = "%kfp_secret pick p --source memory"
 PICKER = ".kfp-nbsecrets-picker"
 LOOP_TASK = "for-loop-1/consume-2"
-
-# The notebook must be the current widget: the server's workspace may restore notebooks of earlier tests.
-KERNEL_READY = """(path) => {
-  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = widget && widget.context && widget.context.path === path && widget.sessionContext
-    && widget.sessionContext.session && widget.sessionContext.session.kernel;
-  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
-}"""
 
 # Watch the kernel connection for the insert-cell comm without taking the target from an extension.
 WATCH_COMMS = """() => {
@@ -73,26 +68,17 @@ BINDINGS = ("import json\nfrom kfp_nbsecrets import ir\n"
             " b.optional] for b in ir.read_pipeline(p).bindings()]))")
 
 
-def write_notebook(lab, name: str) -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(PICK)]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, str(lab.root / name))
-
-
 def test_pick_a_secret_by_clicking_and_attach(lab, page, screenshots):
-    write_notebook(lab, "picker.ipynb")
-    page.goto(f"{lab.url}/lab/tree/picker.ipynb")
-    page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
-    page.wait_for_function(KERNEL_READY, arg="picker.ipynb", timeout=90_000)
+    write_notebook(lab, "picker.ipynb", [SETUP, PICK])
+    open_notebook(page, f"{lab.url}/lab/tree/picker.ipynb", "picker.ipynb")
     page.evaluate(WATCH_COMMS)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     picker = page.locator(PICKER)
     picker.wait_for(timeout=90_000)
     listing = picker.locator(".widget-select select").first
     options = listing.locator("option")
-    assert options.count() == 200  # 301 secrets, rendering capped
-    assert "301 of 301 secrets" in picker.inner_text()
+    assert options.count() == 200  # 302 secrets, rendering capped
+    assert "302 of 302 secrets" in picker.inner_text()
 
     # search (debounced in the kernel), then click the secret
     picker.locator(".widget-text input[placeholder='search secret names']").fill("creds")
@@ -163,3 +149,24 @@ def test_pick_a_secret_by_clicking_and_attach(lab, page, screenshots):
     page.set_viewport_size({"width": 1500, "height": 2000})
     picker.scroll_into_view_if_needed()
     picker.screenshot(path=str(screenshots / "secret_picker.png"))
+
+    # a registry secret is offered, and chosen, as an image pull secret: no keys, mount path or optional
+    picker.locator(".widget-text input[placeholder='search secret names']").fill("regcred")
+    page.wait_for_function("(select) => select.options.length === 1", arg=listing.element_handle(),
+                           timeout=30_000)
+    options.filter(has_text="regcred").click()
+    page.wait_for_function("() => [...document.querySelectorAll('.kfp-nbsecrets-picker"
+                           " .widget-toggle-buttons button.mod-active')].some(b => b.textContent.trim()"
+                           " === 'image pull secret')", timeout=30_000)
+    assert not picker.locator(".widget-checkbox", has_text="optional").is_visible()
+    assert not picker.locator(".widget-text", has_text="Mount path").is_visible()
+    picker.locator(".widget-select-multiple option", has_text=re.compile(r"^consume$")).click()
+    attach.click()
+    status.filter(has_text="as an image pull secret").wait_for(timeout=60_000)
+    bindings = json.loads(page.evaluate(EXECUTE, BINDINGS))
+    assert ["consume", "image-pull", "regcred", [], None, False] in bindings
+    rendered = picker.evaluate("e => e.innerHTML + [...e.querySelectorAll('input, textarea')]"
+                               ".map(i => i.value).join(' ')")
+    assert "CANARY" not in rendered
+    picker.scroll_into_view_if_needed()
+    picker.screenshot(path=str(screenshots / "secret_picker_pull.png"))
