@@ -33,6 +33,9 @@ demo_secrets = {
     "db-creds-staging": {"username": "demo-secret-staging-user", "password": "demo-secret-staging-pw"},
     "reporting-api": {"apiKey": "demo-secret-api-key"},
 }
+# a registry login (what `kubectl create secret docker-registry` makes), for pulling a private image
+store.add("registry-creds", {".dockerconfigjson": '{"auths": {"registry.example.com": {}}}'},
+          type="kubernetes.io/dockerconfigjson")
 for name, values in demo_secrets.items():
     store.add(name, values)
 
@@ -116,10 +119,28 @@ picker.attach()
 print(picker.message)
 
 # %% [markdown]
+# ## A registry login as the image pull secret of `extract`
+#
+# A registry secret (type `kubernetes.io/dockerconfigjson`) is offered, and first chosen, as an *image pull
+# secret*: the kubelet uses it to pull the task's image, so there are no keys, env vars or mount path to
+# choose, and the task's code never sees it. *As a pipeline parameter* is still ticked from the step above,
+# so each run can name its own registry login.
+
+# %%
+picker.select("registry-creds")
+print(picker.mode.value)
+picker.tasks.value = ("extract",)
+print(picker.code_text())
+picker.attach()
+print(picker.message)
+
+# %% [markdown]
 # Mistakes show up as one line in the picker and change nothing, e.g. a mount on the container's root
 # (a relative path such as `secrets/reporting` is fine: Kubernetes mounts it at `/secrets/reporting`):
 
 # %%
+picker.select("reporting-api")
+picker.mode.value = "mount as files"
 picker.mount_path.value = "/"
 picker.attach()
 print(picker.message)
@@ -137,7 +158,7 @@ import kfp_nbsecrets
 kfp_nbsecrets.preview(etl)
 
 # %% [markdown]
-# `etl` now carries both bindings; compile it or submit it as usual. The lines from **As code** rebuild the
+# `etl` now carries its three bindings; compile it or submit it as usual. The lines from **As code** rebuild the
 # same pipeline from scratch:
 
 # %%
