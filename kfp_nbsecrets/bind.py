@@ -353,10 +353,10 @@ def _matches(binding: ir.Binding, secret: str) -> bool:
 
 def _result(pipeline: Any, compiled: ir.CompiledPipeline, added: tuple[str, str] | None) -> Any:
     """Hand the changed IR back in the form ``pipeline`` came in (a component changes in place)."""
-    pipeline_spec, platform_spec = compiled.to_protos()
     if isinstance(pipeline, ir.CompiledPipeline) or not hasattr(pipeline, "pipeline_spec"):
         as_text = isinstance(pipeline, str) or hasattr(pipeline, "__fspath__")
         return compiled.to_yaml() if as_text else compiled
+    pipeline_spec, platform_spec = compiled.to_protos()
     pipeline.pipeline_spec.CopyFrom(pipeline_spec)
     pipeline.platform_spec.CopyFrom(platform_spec)
     inputs = pipeline.component_spec.inputs

@@ -267,3 +267,16 @@ def test_image_pull_secret_with_an_invalid_name_is_a_warning_and_unbind_removes_
     assert [b.source.name for b in ir.read_pipeline(pipeline).task("consume").bindings] == ["regcred"]
     unbind(pipeline, "consume")
     assert ir.read_pipeline(pipeline).task("consume").bindings == ()
+
+
+
+def test_bind_on_dicts_that_share_one_config_changes_only_its_task():
+    """Dicts built by hand may hold one config object for several executors; bind changes one task."""
+    compiled = bind(ir.load(flat()), "consume", "regcred", image_pull=True)
+    executors = compiled.kubernetes_executors()
+    (label,) = executors
+    for other in compiled.pipeline_spec["deploymentSpec"]["executors"]:
+        executors[other] = executors[label]  # the same dict object for every executor
+    changed = bind(compiled, "consume-2", "db-creds", mount_path="/db")
+    kinds = {task.path: [b.kind for b in task.bindings] for task in ir.read_pipeline(changed).tasks}
+    assert kinds == {"consume": ["image-pull"], "consume-2": ["volume", "image-pull"]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -159,7 +158,7 @@ def apply_version_compat(pipeline: Any, backend_version: str | None, *, legacy_s
     ``secretName`` and drops ``secretNameParameter``; ``drop_optional`` drops ``optional`` from env
     secrets (they become required). ``optional: false`` is always dropped (same meaning).
     """
-    compiled = copy.deepcopy(pipeline) if isinstance(pipeline, ir.CompiledPipeline) else ir.load(pipeline)
+    compiled = ir.load(pipeline)
     issues = version_skew(compiled, backend_version)
     refused = [i for i in issues if not i.fixable
                or (i.feature == "secretNameParameter" and not legacy_secret_name)
