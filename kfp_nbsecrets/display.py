@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from kfp_nbsecrets import ir, lint, svg
+from kfp_nbsecrets import ir, lint, svg, tables
 from kfp_nbsecrets.tables import Table, plural
 
 IR_MIME_TYPE = "application/vnd.kfp-nbsecrets.pipeline-ir.v1+json"
@@ -133,19 +133,23 @@ class PipelinePreview:
         not repeated: the bindings table says the same per task.
         """
         tasks = len(self.model.tasks)
+        style = tables.style(".kfp-nbsecrets-preview")
         if tasks > svg.MAX_TASKS:
             graph = (f"<p><i>The graph of these {tasks} tasks is not drawn in this static view (it draws at"
                      f" most {svg.MAX_TASKS}, to keep the notebook small); JupyterLab with kfp-nbsecrets"
                      f" draws it.</i></p>")
         else:
+            style += svg.STYLE
             graph = (f"<div style='overflow:auto;max-height:640px;max-width:100%'>"
                      f"{svg.render(self.model, self.findings)}</div>")
+        findings = grouped_findings(self.findings)
+        findings_html = findings_table(findings, "Lint findings", MAX_ROWS).html(inline_style=False)
         return (
-            f'<div class="kfp-nbsecrets-preview"><p><b>{html.escape(self.summary())}</b></p>'
+            f"<div class='kfp-nbsecrets-preview'><style>{style}</style>"
+            f"<p><b>{html.escape(self.summary())}</b></p>"
             + graph
-            + bindings_table(self.model, "Secret bindings", limit=MAX_ROWS)._repr_html_()
-            + (findings_table(grouped_findings(self.findings), "Lint findings", MAX_ROWS)._repr_html_()
-               if self.findings else "")
+            + bindings_table(self.model, "Secret bindings", MAX_ROWS).html(inline_style=False)
+            + (findings_html if findings else "")
             + "<p style='font-size:85%;opacity:.8'>A static view: the full IR and the"
             " interactive graph are shown by JupyterLab / Notebook 7 with kfp-nbsecrets installed, or"
             " by <code>kfp_nbsecrets.ir.load(pipeline).to_yaml()</code>.</p></div>"

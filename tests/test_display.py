@@ -62,7 +62,7 @@ def test_static_html_draws_one_svg_node_per_task_with_badges_and_markers():
     # badges name the secret or its parameter
     assert ">regcred<" in svg and ">literal-creds<" in svg and ">{{secret_name}}<" in svg
     assert "class='mw'" in svg  # the cache-hazard warnings are marked
-    assert "condition-4: produce-Output == &#x27;x&#x27;" in svg  # conditions show their predicate
+    assert "condition-4: produce-Output == 'x'" in svg  # conditions show their predicate
     assert svg.count("<path d='M") >= 2  # edges with their arrowheads
 
 
