@@ -55,18 +55,17 @@ LEAF_KINDS = {"container", "importer"}
 STYLE = (
     ".kfp-nbsecrets-svg{font:11px var(--jp-ui-font-family,system-ui,sans-serif);"
     "fill:var(--jp-ui-font-color1,#333);"
-    ".k{fill:var(--jp-layout-color0,#fff);stroke:var(--jp-border-color1,#999);rx:4px}"
+    ".k{fill:var(--jp-layout-color0,#fff);rx:4px}.k,.bo{stroke:var(--jp-border-color1,#999)}"
     ".g>.k{fill:var(--jp-layout-color1,#f5f5f5);stroke-dasharray:4 3;rx:6px}"
     ".g .g>.k{fill:var(--jp-layout-color2,#eee)}.g .g .g>.k{fill:var(--jp-layout-color1,#f5f5f5)}"
     ".for-loop>.k,.pipeline>.k{stroke-dasharray:none}.pipeline>.k{stroke-width:3px}"
-    ".w>.k,.r.w,.mw{stroke:var(--jp-warn-color1,#e65100)}.e>.k,.r.e,.me{stroke:var(--jp-error-color1,#c62828)}"
+    ".w>.k,.r.w,.mw{stroke:var(--jp-warn-color1,#e65100)}"
+    ".e>.k,.r.e,.me,.bo.unresolved{stroke:var(--jp-error-color1,#c62828)}"
     ".l{stroke:var(--jp-ui-font-color2,#888)}.h{fill:var(--jp-ui-font-color2,#888)}"
     ".r,.p{stroke:var(--jp-brand-color1,#1976d2)}.r.importer,.p.volume{stroke:var(--jp-accent-color1,#388e3c)}"
     ".p.image-pull{stroke:var(--jp-ui-font-color2,#666)}.bi{stroke:var(--jp-layout-color1,#f5f5f5)}"
-    ".bo{stroke:var(--jp-border-color1,#999)}.bo.unresolved{stroke:var(--jp-error-color1,#c62828)}"
-    ".c{fill:var(--jp-ui-font-color2,#666);font-size:9px;letter-spacing:.04em}"
-    ".n{font-weight:600;fill:var(--jp-ui-font-color0,#111)}.s{fill:var(--jp-ui-font-color2,#666);font-size:10px}"
-    ".q{fill:var(--jp-ui-inverse-font-color0,#fff);font-size:9px;font-weight:600}"
+    ".c,.s{fill:var(--jp-ui-font-color2,#666)}.c,.q{font-size:9px}.c{letter-spacing:.04em}.s{font-size:10px}"
+    ".n,.q{font-weight:600}.n{fill:var(--jp-ui-font-color0,#111)}.q{fill:var(--jp-ui-inverse-font-color0,#fff)}"
     ".parameter{font-style:italic}.task-output,.loop-item{text-decoration:underline dotted}}"
 )
 #: Layers drawn over the boxes, bottom to top: (class, light presentation attributes) of one <path> each,
