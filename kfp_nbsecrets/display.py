@@ -48,9 +48,10 @@ def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
     "tasks": [{"path", "name", "kind", "parent", "component", "executor", "dependsOn", "caching",
     "image", "condition"?}], "edges": [{"from", "to"}], "bindings": [{"task", "kind", "reference",
     "source": {"kind", "text", ...}, "optional", "env" | "mountPath"}], "findings": [{"severity",
-    "code", "task", "message", "fix"}], "irGzip": "..."}``.
+    "code", "tasks", "message", "fix"}], "irGzip": "..."}``.
     Paths join task names with '/'; ``parent`` is '' at the root; edges are the dependencies
     between tasks of one DAG; ``condition`` is a condition task's predicate as written in the IR.
+    A problem found on several tasks is written once, with the paths of all its ``tasks``.
     The compiled IR is carried once, compact: ``irGzip`` is the base64 of the gzip of its documents
     as a JSON array (deterministic: no timestamp); the renderer takes the commands, the platform spec
     and the YAML tab from it.
@@ -83,7 +84,8 @@ def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
         "tasks": tasks,
         "edges": [{"from": dep, "to": task.path} for task in model.tasks for dep in task.depends_on],
         "bindings": [binding.to_json() for binding in model.bindings()],
-        "findings": [finding.to_json() for finding in findings],
+        "findings": [{"severity": severity, "code": code, "tasks": tasks, "message": message, "fix": fix}
+                     for (severity, code, message, fix), tasks in _problems(findings).items()],
         "irGzip": base64.b64encode(gzip.compress(documents.encode(), mtime=0)).decode("ascii"),
     }
 
@@ -158,13 +160,18 @@ class PipelinePreview:
 
 def grouped_findings(findings: list[lint.Finding]) -> list[lint.Finding]:
     """The findings with the same problem merged into one, whose ``task`` names their tasks."""
-    groups: dict[tuple, list[str]] = {}
-    for f in findings:
-        groups.setdefault((f.severity, f.code, f.message, f.fix), []).append(f.task or "")
     merged = []
-    for (severity, code, message, fix), tasks in groups.items():
-        named = ", ".join(tasks[:MAX_TASK_NAMES])
+    for (severity, code, message, fix), tasks in _problems(findings).items():
+        named = ", ".join(task or "" for task in tasks[:MAX_TASK_NAMES])
         if len(tasks) > MAX_TASK_NAMES:
             named += f", \u2026 ({len(tasks)} tasks)"
         merged.append(lint.Finding(severity, code, named, message, fix))
     return merged
+
+
+def _problems(findings: list[lint.Finding]) -> dict[tuple[str, str, str, str], list[str]]:
+    """The findings by problem (severity, code, message, fix), each with the paths of its tasks."""
+    problems: dict[tuple[str, str, str, str], list[str]] = {}
+    for f in findings:
+        problems.setdefault((f.severity, f.code, f.message, f.fix), []).append(f.task)
+    return problems

@@ -103,4 +103,8 @@ def test_payload_schema():
     assert binding["source"]["kind"] == "parameter" and binding["source"]["default"] == "db-creds"
     assert binding["env"] == [{"secretKey": "token", "envVar": "TOKEN"}]
     assert {f["code"] for f in data["findings"]} == {"cache-hazard"}
+    # a problem found on several tasks is written once, with all its tasks
+    assert data["findings"][0]["tasks"] == ["exit-handler-1/condition-branches-3/condition-4/consume-4",
+                                            "exit-handler-1/inner/consume"]
+    assert sum(len(f["tasks"]) for f in data["findings"]) == len(preview(pipeline).findings) == 4
     assert json.loads(json.dumps(data)) == data
