@@ -276,7 +276,7 @@ class _Drawing:
         severity = _worst(own)[:1]
         kind = GROUP_LABEL.get(task.kind, task.kind)
         group = bool(box.children) or task.kind not in LEAF_KINDS
-        classes = " ".join(c for c in ("g" if group else "t", task.kind, severity) if c != "container")
+        classes = " ".join(c for c in ("g" if group else "t", task.kind, severity) if c and c != "container")
         title = f"{task.path} ({kind})" if group else task.path
         self.boxes.append(f"<g class='{classes}'><title>{_escape(title)}</title><rect class='k'"
                           f" x='{x:.0f}' y='{y:.0f}' width='{box.width:.0f}' height='{box.height:.0f}'"
