@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from kfp_nbsecrets import ir, lint, svg
+from kfp_nbsecrets import ir, lint, svg, tables
 from kfp_nbsecrets.tables import Table, plural
 
 IR_MIME_TYPE = "application/vnd.kfp-nbsecrets.pipeline-ir.v1+json"
@@ -48,9 +48,10 @@ def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
     "tasks": [{"path", "name", "kind", "parent", "component", "executor", "dependsOn", "caching",
     "image", "condition"?}], "edges": [{"from", "to"}], "bindings": [{"task", "kind", "reference",
     "source": {"kind", "text", ...}, "optional", "env" | "mountPath"}], "findings": [{"severity",
-    "code", "task", "message", "fix"}], "irGzip": "..."}``.
+    "code", "tasks", "message", "fix"}], "irGzip": "..."}``.
     Paths join task names with '/'; ``parent`` is '' at the root; edges are the dependencies
     between tasks of one DAG; ``condition`` is a condition task's predicate as written in the IR.
+    A problem found on several tasks is written once, with the paths of all its ``tasks``.
     The compiled IR is carried once, compact: ``irGzip`` is the base64 of the gzip of its documents
     as a JSON array (deterministic: no timestamp); the renderer takes the commands, the platform spec
     and the YAML tab from it.
@@ -83,7 +84,8 @@ def payload(model: ir.PipelineModel, findings: list[lint.Finding]) -> dict:
         "tasks": tasks,
         "edges": [{"from": dep, "to": task.path} for task in model.tasks for dep in task.depends_on],
         "bindings": [binding.to_json() for binding in model.bindings()],
-        "findings": [finding.to_json() for finding in findings],
+        "findings": [{"severity": severity, "code": code, "tasks": tasks, "message": message, "fix": fix}
+                     for (severity, code, message, fix), tasks in _problems(findings).items()],
         "irGzip": base64.b64encode(gzip.compress(documents.encode(), mtime=0)).decode("ascii"),
     }
 
@@ -133,19 +135,23 @@ class PipelinePreview:
         not repeated: the bindings table says the same per task.
         """
         tasks = len(self.model.tasks)
+        style = tables.style(".kfp-nbsecrets-preview")
         if tasks > svg.MAX_TASKS:
             graph = (f"<p><i>The graph of these {tasks} tasks is not drawn in this static view (it draws at"
                      f" most {svg.MAX_TASKS}, to keep the notebook small); JupyterLab with kfp-nbsecrets"
                      f" draws it.</i></p>")
         else:
+            style += svg.STYLE
             graph = (f"<div style='overflow:auto;max-height:640px;max-width:100%'>"
                      f"{svg.render(self.model, self.findings)}</div>")
+        findings = grouped_findings(self.findings)
+        findings_html = findings_table(findings, "Lint findings", MAX_ROWS).html(inline_style=False)
         return (
-            f'<div class="kfp-nbsecrets-preview"><p><b>{html.escape(self.summary())}</b></p>'
+            f"<div class='kfp-nbsecrets-preview'><style>{style}</style>"
+            f"<p><b>{html.escape(self.summary())}</b></p>"
             + graph
-            + bindings_table(self.model, "Secret bindings", limit=MAX_ROWS)._repr_html_()
-            + (findings_table(grouped_findings(self.findings), "Lint findings", MAX_ROWS)._repr_html_()
-               if self.findings else "")
+            + bindings_table(self.model, "Secret bindings", MAX_ROWS).html(inline_style=False)
+            + (findings_html if findings else "")
             + "<p style='font-size:85%;opacity:.8'>A static view: the full IR and the"
             " interactive graph are shown by JupyterLab / Notebook 7 with kfp-nbsecrets installed, or"
             " by <code>kfp_nbsecrets.ir.load(pipeline).to_yaml()</code>.</p></div>"
@@ -154,13 +160,18 @@ class PipelinePreview:
 
 def grouped_findings(findings: list[lint.Finding]) -> list[lint.Finding]:
     """The findings with the same problem merged into one, whose ``task`` names their tasks."""
-    groups: dict[tuple, list[str]] = {}
-    for f in findings:
-        groups.setdefault((f.severity, f.code, f.message, f.fix), []).append(f.task or "")
     merged = []
-    for (severity, code, message, fix), tasks in groups.items():
-        named = ", ".join(tasks[:MAX_TASK_NAMES])
+    for (severity, code, message, fix), tasks in _problems(findings).items():
+        named = ", ".join(task or "" for task in tasks[:MAX_TASK_NAMES])
         if len(tasks) > MAX_TASK_NAMES:
             named += f", \u2026 ({len(tasks)} tasks)"
         merged.append(lint.Finding(severity, code, named, message, fix))
     return merged
+
+
+def _problems(findings: list[lint.Finding]) -> dict[tuple[str, str, str, str], list[str]]:
+    """The findings by problem (severity, code, message, fix), each with the paths of its tasks."""
+    problems: dict[tuple[str, str, str, str], list[str]] = {}
+    for f in findings:
+        problems.setdefault((f.severity, f.code, f.message, f.fix), []).append(f.task)
+    return problems

@@ -10,7 +10,7 @@ cache, deprecated fields). docs/kubernetes.md cites the source of each rule.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from kfp_nbsecrets import ir, refs, rules, validate
@@ -60,9 +60,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.task}: {self.message}; {self.fix} [{self.code}]"
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def lint(source: Any) -> list[Finding]:

@@ -9,6 +9,10 @@ The layout runs in Python with igraph's Sugiyama layering, one DAG level at a ti
 first (a group is a box sized by its own layout). The SVG has no script, no network and no ``id``
 (arrowheads are drawn as paths, not ``<marker>`` references), so any number of previews can share a
 page. Colours are JupyterLab theme variables with light fallbacks.
+
+To stay small beside the compiled YAML, the picture is drawn in layers over the nested boxes: all
+accent bars, badges and markers of one colour are one ``<path>`` of round-capped lines, all texts of
+one kind one ``<g>``, each carrying its presentation attributes once.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from dataclasses import dataclass, field
 from kfp_nbsecrets import ir, lint
 from kfp_nbsecrets.tables import plural
 
-#: Above this many tasks the SVG is left out of the fallback (a note says so): at about 0.3 KB a task,
-#: a 1000-task graph alone would be a third of the compiled YAML's size.
+#: Above this many tasks the SVG is left out of the fallback (a note says so): at about 0.35 KB a task,
+#: a 1000-task graph alone would be a fifth of the compiled YAML's size.
 MAX_TASKS = 500
 LEAF_WIDTH = 210
 LEAF_HEADER = 40
@@ -39,38 +43,47 @@ CHAR_WIDTH = 6.2  # average advance of an 11 px UI font
 GROUP_LABEL = {"pipeline": "sub-pipeline", "for-loop": "loop", "condition": "condition",
                "condition-branches": "branches", "exit-handler": "exit handler"}
 BINDING_LABEL = {"env": "env", "volume": "vol", "image-pull": "pull"}
-#: Light colours written as SVG attributes, for pages that drop the <style> (the theme CSS wins elsewhere).
-BADGE_COLOUR = {"env": "#1976d2", "volume": "#388e3c"}
 LEAF_KINDS = {"container", "importer"}
 
-# Scoped to the SVG's class; JupyterLab theme colours with light fallbacks (VS Code, nbconvert, nbviewer).
-# The elements also carry light colours as attributes, so that the picture stays legible where a
-# sanitizer drops <style> (CSS wins over those attributes wherever it applies).
-STYLE = (  # nested CSS: every rule applies inside the SVG only
-    ".kfp-nbsecrets-svg{"
-    "& text{font:11px var(--jp-ui-font-family,system-ui,sans-serif);fill:var(--jp-ui-font-color1,#333)}"
-    ".k{fill:var(--jp-layout-color0,#fff);stroke:var(--jp-border-color1,#999);rx:4px}"
+# Classes: boxes are <g class='t'> (task) or <g class='g KIND'> (group) holding a <rect class='k'>, with
+# 'w' / 'e' for a warning / an error; 'l' edges, 'h' arrowheads, 'r' accent bars, 'bo' / 'bi' a badge's
+# outline and inside, 'p KIND' its pill, 'mw' / 'me' lint markers; texts: 'c' a group's kind, 'n' names,
+# 's' images, 'q' pill and marker labels, and the source kind for the secret names on badges.
+# Nested CSS, scoped to the SVG: JupyterLab theme colours with light fallbacks (VS Code, nbconvert,
+# nbviewer). Where a sanitizer drops the <style> (GitHub), the light presentation attributes each
+# layer carries once stay (CSS wins over them wherever it applies).
+STYLE = (
+    ".kfp-nbsecrets-svg{font:11px var(--jp-ui-font-family,system-ui,sans-serif);"
+    "fill:var(--jp-ui-font-color1,#333);"
+    ".k{fill:var(--jp-layout-color0,#fff);rx:4px}.k,.bo{stroke:var(--jp-border-color1,#999)}"
     ".g>.k{fill:var(--jp-layout-color1,#f5f5f5);stroke-dasharray:4 3;rx:6px}"
     ".g .g>.k{fill:var(--jp-layout-color2,#eee)}.g .g .g>.k{fill:var(--jp-layout-color1,#f5f5f5)}"
     ".for-loop>.k,.pipeline>.k{stroke-dasharray:none}.pipeline>.k{stroke-width:3px}"
-    ".c{fill:var(--jp-ui-font-color2,#666);font-size:9px;letter-spacing:.04em}"
-    ".n{font-weight:600;fill:var(--jp-ui-font-color0,#111)}.r{fill:var(--jp-brand-color1,#1976d2)}"
-    ".importer>.r{fill:var(--jp-accent-color1,#388e3c)}"
-    ".s{fill:var(--jp-ui-font-color2,#666);font-size:10px}"
-    ".e{stroke:var(--jp-ui-font-color2,#888);fill:none;stroke-width:1.3}"
-    ".h{fill:var(--jp-ui-font-color2,#888)}.b>.k{fill:var(--jp-layout-color1,#f5f5f5);rx:7px}"
-    ".p{fill:var(--jp-brand-color1,#1976d2);rx:7px}.volume>.p{fill:var(--jp-accent-color1,#388e3c)}"
-    ".image-pull>.p{fill:var(--jp-ui-font-color2,#666)}"
-    ".q{fill:var(--jp-ui-inverse-font-color0,#fff);font-size:9px;font-weight:600}"
-    ".parameter>text{font-style:italic}"
-    ".task-output>text,.loop-item>text{text-decoration:underline dotted}"
-    ".unresolved>.k{stroke:var(--jp-error-color1,#c62828)}"
-    ".warning>.k,.warning>.r,.mw{stroke:var(--jp-warn-color1,#e65100);fill:var(--jp-warn-color1,#e65100)}"
-    ".error>.k,.error>.r,.me{stroke:var(--jp-error-color1,#c62828);fill:var(--jp-error-color1,#c62828)}"
-    ".warning>.k,.error>.k{fill:var(--jp-layout-color0,#fff)}"
-    ".g.warning>.k,.g.error>.k{fill:var(--jp-layout-color1,#f5f5f5)}"
-    ".mw+text,.me+text{fill:var(--jp-ui-inverse-font-color0,#fff);font-size:9px}}"
+    ".w>.k,.r.w,.mw{stroke:var(--jp-warn-color1,#e65100)}"
+    ".e>.k,.r.e,.me,.bo.unresolved{stroke:var(--jp-error-color1,#c62828)}"
+    ".l{stroke:var(--jp-ui-font-color2,#888)}.h{fill:var(--jp-ui-font-color2,#888)}"
+    ".r,.p{stroke:var(--jp-brand-color1,#1976d2)}.r.importer,.p.volume{stroke:var(--jp-accent-color1,#388e3c)}"
+    ".p.image-pull{stroke:var(--jp-ui-font-color2,#666)}.bi{stroke:var(--jp-layout-color1,#f5f5f5)}"
+    ".c,.s{fill:var(--jp-ui-font-color2,#666)}.c,.q{font-size:9px}.c{letter-spacing:.04em}.s{font-size:10px}"
+    ".n,.q{font-weight:600}.n{fill:var(--jp-ui-font-color0,#111)}.q{fill:var(--jp-ui-inverse-font-color0,#fff)}"
+    ".parameter{font-style:italic}.task-output,.loop-item{text-decoration:underline dotted}}"
 )
+#: Layers drawn over the boxes, bottom to top: (class, light presentation attributes) of one <path> each,
+#: whose sub-paths are lines (round-capped 14 px wide unless said otherwise).
+STROKES = {
+    "r": " stroke='#1976d2' stroke-width='4'", "r importer": " stroke='#388e3c' stroke-width='4'",
+    "r w": " stroke='#e65100' stroke-width='4'", "r e": " stroke='#c62828' stroke-width='4'",
+    "bo": " stroke='#999'", "bo unresolved": " stroke='#c62828'", "bi": " stroke='#f5f5f5' stroke-width='12'",
+    "p env": " stroke='#1976d2'", "p volume": " stroke='#388e3c'", "p image-pull": " stroke='#666'",
+    "mw": " stroke='#e65100'", "me": " stroke='#c62828'",
+}
+#: Text layers over the strokes: (class, light presentation attributes) of one <g> each.
+TEXTS = {
+    "c": " fill='#666' font-size='9'", "n": " font-weight='bold'", "s": " fill='#666' font-size='10'",
+    "q": " fill='#fff' font-size='9' font-weight='bold'", "literal": "", "parameter": " font-style='italic'",
+    "task-output": " text-decoration='underline'", "loop-item": " text-decoration='underline'",
+    "unresolved": "",
+}
 
 
 @dataclass
@@ -87,7 +100,10 @@ class Box:
 
 
 def render(model: ir.PipelineModel, findings: list[lint.Finding]) -> str:
-    """The DAG of ``model`` as an ``<svg>`` element (deterministic, escaped, without ids)."""
+    """The DAG of ``model`` as an ``<svg>`` element (deterministic, escaped, without ids).
+
+    Its style is :data:`STYLE`, which the page carries once (a ``<style>`` beside the SVG).
+    """
     children: dict[str, list[ir.Task]] = defaultdict(list)
     for task in model.tasks:
         children[task.parent].append(task)
@@ -97,15 +113,12 @@ def render(model: ir.PipelineModel, findings: list[lint.Finding]) -> str:
             by_task[finding.task].append(finding)
     bindings = {task.path: task.bindings for task in model.tasks}
     root_children, edges, width, height = _layout_level("", children, bindings)
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='kfp-nbsecrets-svg' width='{width + 2:.0f}'"
-           f" height='{height + 2:.0f}' role='img'"
-           f" aria-label='{html.escape(model.name)}: {plural(len(model.tasks), 'task')}'>"
-           f"<style>{STYLE}</style><g transform='translate(1,1)' font-family='sans-serif' font-size='11'"
-           f" fill='#333'>"]
-    _draw_level(out, root_children, edges, bindings, by_task)
-    out.append("</g>")
-    out.append("</svg>")
-    return "".join(out)
+    drawing = _Drawing(bindings, by_task)
+    drawing.level(root_children, edges, 1, 1)
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' class='kfp-nbsecrets-svg' width='{width + 2:.0f}'"
+            f" height='{height + 2:.0f}' role='img'"
+            f" aria-label='{html.escape(model.name)}: {plural(len(model.tasks), 'task')}'"
+            f" font-family='sans-serif' font-size='11' fill='#333'>{drawing.markup()}</svg>")
 
 
 # -- layout -----------------------------------------------------------------------------------------
@@ -214,71 +227,89 @@ def _layout_component(boxes: list[Box], members: list[int], links: list[tuple[in
 
 # -- drawing ----------------------------------------------------------------------------------------
 
-def _draw_level(out: list[str], boxes: list[Box], edges, bindings: dict, findings: dict) -> None:
-    """The boxes and edges of one DAG level, in coordinates relative to the enclosing ``<g>``."""
-    if edges:
-        out.append("<g class='e' stroke='#888' fill='none'>")
-        heads = []
-        for points in edges:
-            tip = points[-1]
-            out.append("<path d='M" + "L".join(f"{x:.0f} {y:.0f}" for x, y in points[:-1])
-                       + f"L{tip[0]:.0f} {tip[1] - 5:.0f}'/>")
-            heads.append(_arrowhead(points[-2], tip))
-        out.append("</g><g class='h' fill='#888'>")
-        out += heads
-        out.append("</g>")
-    for box in boxes:
+class _Drawing:
+    """The SVG's content in layers: the nested boxes with each level's edges, then strokes, then texts
+    (which let the pointer through to the boxes and their titles). Coordinates are absolute, in whole
+    pixels; a task costs its box, a few sub-paths and its texts."""
+
+    def __init__(self, bindings: dict, findings: dict):
+        self.bindings = bindings
+        self.findings = findings
+        self.boxes: list[str] = []
+        self.strokes: dict[str, list[str]] = defaultdict(list)
+        self.texts: dict[str, list[str]] = defaultdict(list)
+
+    def markup(self) -> str:
+        """The layers in the order of :data:`STROKES` and :data:`TEXTS` (bottom to top)."""
+        strokes = "".join(f"<path d='{''.join(self.strokes[name])}' class='{name}'{STROKES[name]}/>"
+                          for name in sorted(self.strokes, key=list(STROKES).index))
+        texts = "".join(f"<g class='{name}'{TEXTS[name]}>{''.join(self.texts[name])}</g>"
+                        for name in sorted(self.texts, key=list(TEXTS).index))
+        return (f"<g fill='#fff' stroke='#999'>{''.join(self.boxes)}</g><g pointer-events='none'>"
+                f"<g stroke-linecap='round' stroke-width='14'>{strokes}</g>{texts}</g>")
+
+    def text(self, layer: str, x: float, y: float, content: str) -> None:
+        self.texts[layer].append(f"<text x='{x:.0f}' y='{y:.0f}'>{_escape(content)}</text>")
+
+    def line(self, layer: str, x: float, y: float, dx: float = 0, dy: float = 0) -> None:
+        """A sub-path from (x, y) by (dx, dy): horizontal or vertical."""
+        self.strokes[layer].append(f"M{x:.0f} {y:.0f}" + (f"h{dx:.0f}" if dx else f"v{dy:.0f}"))
+
+    def level(self, boxes: list[Box], edges, left: float, top: float) -> None:
+        """The boxes and edges of one DAG level, placed at (left, top)."""
+        if edges:
+            lines, heads = [], []
+            for points in edges:
+                points = [(x + left, y + top) for x, y in points]
+                tip = points[-1]
+                lines.append("M" + "L".join(f"{x:.0f} {y:.0f}" for x, y in points[:-1])
+                             + f"L{tip[0]:.0f} {tip[1] - 5:.0f}")
+                heads.append(_arrowhead(points[-2], tip))
+            self.boxes.append(f"<path d='{''.join(lines)}' class='l' fill='none' stroke='#888'/>"
+                              f"<path d='{''.join(heads)}' class='h' fill='#888' stroke='none'/>")
+        for box in boxes:
+            self.box(box, left + box.x, top + box.y)
+
+    def box(self, box: Box, x: float, y: float) -> None:
         task = box.task
-        own = findings.get(task.path, [])
-        severity = _worst(own)
+        own = self.findings.get(task.path, [])
+        severity = _worst(own)[:1]
         kind = GROUP_LABEL.get(task.kind, task.kind)
         group = bool(box.children) or task.kind not in LEAF_KINDS
-        classes = " ".join(c for c in ("g" if group else "t", task.kind, severity) if c != "container")
+        classes = " ".join(c for c in ("g" if group else "t", task.kind, severity) if c and c != "container")
         title = f"{task.path} ({kind})" if group else task.path
-        out.append(f"<g class='{classes}' transform='translate({box.x:.0f},{box.y:.0f})'>"
-                   f"<title>{html.escape(title)}</title>"
-                   f"<rect class='k' width='{box.width:.0f}' height='{box.height:.0f}'"
-                   f" fill='{'#f5f5f5' if group else '#fff'}' stroke='#999'/>")
+        self.boxes.append(f"<g class='{classes}'><title>{_escape(title)}</title><rect class='k'"
+                          f" x='{x:.0f}' y='{y:.0f}' width='{box.width:.0f}' height='{box.height:.0f}'"
+                          + (" fill='#f5f5f5'/>" if group else "/>"))
         if group:
-            out.append(f"<text class='c' x='8' y='16' font-size='9'>{html.escape(kind.upper())}</text>"
-                       f"<text class='n' x='{16 + _text_width(kind) * 1.1:.0f}' y='16'>"
-                       f"{html.escape(_fit(_group_title(task), box.width - 110))}</text>")
+            self.text("c", x + 8, y + 16, kind.upper())
+            title_x = x + 16 + _text_width(kind) * 1.1
+            self.text("n", title_x, y + 16, _fit(_group_title(task), box.width - 110))
+            self.level(box.children, box.edges, x + PAD, y + GROUP_HEADER + PAD)
         else:
-            out.append(f"<rect class='r' width='4' height='{box.height:.0f}' fill='#1976d2'/>"
-                       f"<text class='n' x='10' y='16'>{html.escape(_fit(task.name, box.width - 56))}</text>"
-                       f"<text class='s' x='10' y='32'>"
-                       f"{html.escape(_fit(task.image or task.component or task.kind, box.width - 16))}"
-                       f"</text>")
+            accent = f"r {severity}" if severity else "r importer" if task.kind == "importer" else "r"
+            self.line(accent, x + 2, y + 2, dy=box.height - 4)
+            self.text("n", x + 10, y + 16, _fit(task.name, box.width - 56))
+            self.text("s", x + 10, y + 32, _fit(task.image or task.component or task.kind, box.width - 16))
+        self.boxes.append("</g>")
         if own:
-            out.append(_marker(box.width - 38, 5, severity, len(own)))
-        if group:
-            out.append(f"<g transform='translate({PAD},{GROUP_HEADER + PAD})'>")
-            _draw_level(out, box.children, box.edges, bindings, findings)
-            out.append("</g>")
-        for row, binding in enumerate(bindings.get(task.path, ())):
-            out.append(_badge(binding, 8, LEAF_HEADER + row * BADGE_ROW, box.width - 16))
-        out.append("</g>")
+            self.line(f"m{severity}", x + box.width - 31, y + 12, dx=18)
+            glyph = "\u2716" if severity == "e" else "\u26a0"
+            self.text("q", x + box.width - 34, y + 16, f"{glyph} {len(own)}")
+        for row, binding in enumerate(self.bindings.get(task.path, ())):
+            self.badge(binding, x + 8, y + LEAF_HEADER + row * BADGE_ROW, box.width - 16)
 
-
-def _badge(binding: ir.Binding, x: float, y: float, width: float) -> str:
-    """A pill naming the binding's kind (ENV, VOL, PULL) and its secret, parameter or source."""
-    kind = BINDING_LABEL.get(binding.kind, binding.kind)
-    kind_width = _text_width(kind) + 8
-    colour = BADGE_COLOUR.get(binding.kind, "#666")
-    name = html.escape(_fit(binding.source.secret_text(), width - kind_width - 8))
-    return (f"<g class='b {binding.kind} {binding.source.kind}' transform='translate({x:.0f},{y:.0f})'>"
-            f"<rect class='k' width='{width:.0f}' height='14' fill='#f5f5f5' stroke='#999'/>"
-            f"<rect class='p' width='{kind_width:.0f}' height='14' fill='{colour}'/>"
-            f"<text class='q' x='4' y='10' fill='#fff' font-size='9'>{kind.upper()}</text>"
-            f"<text x='{kind_width + 4:.0f}' y='11'>{name}</text></g>")
-
-
-def _marker(x: float, y: float, severity: str, count: int) -> str:
-    glyph = "\u2716" if severity == lint.ERROR else "\u26a0"
-    colour = "#c62828" if severity == lint.ERROR else "#e65100"
-    return (f"<rect class='m{severity[0]}' x='{x:.0f}' y='{y:.0f}' width='32' height='14' rx='3'"
-            f" fill='{colour}'/><text x='{x + 4:.0f}' y='{y + 11:.0f}' fill='#fff' font-size='9'>"
-            f"{glyph} {count}</text>")
+    def badge(self, binding: ir.Binding, x: float, y: float, width: float) -> None:
+        """A pill naming the binding's kind (ENV, VOL, PULL) and its secret, parameter or source."""
+        kind = BINDING_LABEL.get(binding.kind, binding.kind)
+        kind_width = _text_width(kind) + 8
+        source = binding.source.kind
+        self.line("bo unresolved" if source == "unresolved" else "bo", x + 7, y + 7, dx=width - 14)
+        self.line("bi", x + 7, y + 7, dx=width - 14)
+        self.line(f"p {binding.kind}", x + 7, y + 7, dx=max(kind_width - 14, 1))
+        self.text("q", x + 4, y + 10, kind.upper())
+        self.text(source, x + kind_width + 4, y + 11,
+                  _fit(binding.source.secret_text(), width - kind_width - 8))
 
 
 def _arrowhead(before: tuple[float, float], tip: tuple[float, float]) -> str:
@@ -287,8 +318,7 @@ def _arrowhead(before: tuple[float, float], tip: tuple[float, float]) -> str:
     length = math.hypot(x1 - x0, y1 - y0) or 1.0
     ux, uy = (x1 - x0) / length, (y1 - y0) / length
     bx, by = x1 - 8 * ux, y1 - 8 * uy
-    return (f"<path d='M{x1:.0f} {y1:.0f}L{bx - 4 * uy:.0f} {by + 4 * ux:.0f}"
-            f"L{bx + 4 * uy:.0f} {by - 4 * ux:.0f}Z'/>")
+    return f"M{x1:.0f} {y1:.0f}L{bx - 4 * uy:.0f} {by + 4 * ux:.0f}L{bx + 4 * uy:.0f} {by - 4 * ux:.0f}Z"
 
 
 _CHANNEL = re.compile(r"inputs\.parameter_values\['(?:pipelinechannel--)?([^']+)'\]")
@@ -301,6 +331,11 @@ def _group_title(task: ir.Task) -> str:
         predicate = _CHANNEL.sub(r"\1", condition)
         return _fit(f"{task.name}: {predicate}", 60 * CHAR_WIDTH)
     return task.name
+
+
+def _escape(text: str) -> str:
+    """``text`` escaped for element content (quotes need no escaping there)."""
+    return html.escape(text, quote=False)
 
 
 def _worst(findings: list[lint.Finding]) -> str:

@@ -18,6 +18,14 @@ _CELL = "text-align:left;vertical-align:top;padding:2px 8px"
 _TABLE = "margin-left:0;margin-right:auto;border-collapse:collapse;table-layout:auto"
 
 
+def style(scope: str) -> str:
+    """The table and cell styles as rules for the tables inside ``scope`` (a class selector), for a page
+    that carries them once in a ``<style>`` (see :meth:`Table.html`). They outrank JupyterLab's
+    ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td`` (two classes and two types)."""
+    table = f"{scope} table.kfp-nbsecrets-table"
+    return f"{table}{{{_TABLE}}}{table} :is(td,th){{{_CELL}}}"
+
+
 def plural(count: int, word: str, words: str | None = None) -> str:
     """``1 task``, ``2 tasks``: the one pluralisation style of every message and table."""
     return f"{count} {word if count == 1 else words or word + 's'}"
@@ -68,26 +76,36 @@ class Table:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        esc = html.escape
+        return self.html()
+
+    def html(self, inline_style: bool = True) -> str:
+        """The escaped HTML table. Without ``inline_style``, only the status colour is written on the
+        cells: the page then carries :func:`style`."""
+        def esc(text: str) -> str:
+            return html.escape(text, quote=False)
+
         notes = "".join(f"<li>{esc(note)}</li>" for note in self.notes)
         notes = f"<ul class='kfp-nbsecrets-notes'>{notes}</ul>" if notes else ""
         if not self.rows:
             return f"<div><p><b>{esc(self.title)}</b>: {esc(self.empty)}</p>{notes}</div>"
-        head = "".join(f"<th style='{_CELL}'>{esc(column)}</th>" for column in self.columns)
-        body = "".join(self._html_row(row) for row in self._shown())
+        cell = f" style='{_CELL}'" if inline_style else ""
+        table = f" style='{_TABLE}'" if inline_style else ""
+        head = "".join(f"<th{cell}>{esc(column)}</th>" for column in self.columns)
+        body = "".join(self._html_row(row, cell) for row in self._shown())
         left_out = f"<p><i>{esc(self._left_out())}</i></p>" if self._left_out() else ""
-        return (f"<div><p><b>{esc(self.title)}</b></p>{notes}<table class='kfp-nbsecrets-table'"
-                f" style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{left_out}"
-                f"</div>")
+        return (f"<div><p><b>{esc(self.title)}</b></p>{notes}<table class='kfp-nbsecrets-table'{table}>"
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{left_out}</div>")
 
-    def _html_row(self, row: tuple[str, ...]) -> str:
+    def _html_row(self, row: tuple[str, ...], cell: str) -> str:
+        """One ``<tr>``; ``cell`` is the attribute every cell carries (the inline style, or none)."""
         status = row[self.status_column] if self.status_column is not None else None
         colour = STATUS_COLOURS.get((status or "").split(" ")[0])
-        styles = [_CELL] * len(row)
+        cells = [cell] * len(row)
         if colour:
-            styles[self.status_column] += f";color:{colour};font-weight:600"
-        cells = [f"<td style='{style}'>{html.escape(text)}</td>"
-                 for style, text in zip(styles, row, strict=True)]
+            own = f"color:{colour};font-weight:600"
+            cells[self.status_column] = f" style='{_CELL};{own}'" if cell else f" style='{own}'"
+        cells = [f"<td{attribute}>{html.escape(text, quote=False)}</td>"
+                 for attribute, text in zip(cells, row, strict=True)]
         kind = f" class='kfp-nbsecrets-{html.escape(status.split(' ')[0])}'" if status else ""
         return f"<tr{kind}>{''.join(cells)}</tr>"
 

@@ -62,7 +62,7 @@ def test_static_html_draws_one_svg_node_per_task_with_badges_and_markers():
     # badges name the secret or its parameter
     assert ">regcred<" in svg and ">literal-creds<" in svg and ">{{secret_name}}<" in svg
     assert "class='mw'" in svg  # the cache-hazard warnings are marked
-    assert "condition-4: produce-Output == &#x27;x&#x27;" in svg  # conditions show their predicate
+    assert "condition-4: produce-Output == 'x'" in svg  # conditions show their predicate
     assert svg.count("<path d='M") >= 2  # edges with their arrowheads
 
 
@@ -103,4 +103,8 @@ def test_payload_schema():
     assert binding["source"]["kind"] == "parameter" and binding["source"]["default"] == "db-creds"
     assert binding["env"] == [{"secretKey": "token", "envVar": "TOKEN"}]
     assert {f["code"] for f in data["findings"]} == {"cache-hazard"}
+    # a problem found on several tasks is written once, with all its tasks
+    assert data["findings"][0]["tasks"] == ["exit-handler-1/condition-branches-3/condition-4/consume-4",
+                                            "exit-handler-1/inner/consume"]
+    assert sum(len(f["tasks"]) for f in data["findings"]) == len(preview(pipeline).findings) == 4
     assert json.loads(json.dumps(data)) == data

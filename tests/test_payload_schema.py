@@ -89,10 +89,11 @@ def test_payload_with_hostile_strings_is_valid_and_keeps_them_as_data(tmp_path):
     lambda d: d["bindings"][0]["source"].update(value="s3cr3t"),
     lambda d: d["bindings"][0].update(kind="volume"),
     lambda d: d["findings"][0].update(severity="fatal"),
+    lambda d: d["findings"][0].update(task="produce"),
     lambda d: d.update(version=2),
     lambda d: d.update(irGzip="<not base64>"),
-], ids=["top-level", "task", "task-kind", "binding-source", "source", "env-as-volume", "severity", "version",
-        "ir"])
+], ids=["top-level", "task", "task-kind", "binding-source", "source", "env-as-volume", "severity",
+        "finding-task", "version", "ir"])
 def test_the_schema_is_strict(broken):
     data = preview(nested()).payload()
     broken(data)

@@ -24,6 +24,9 @@ export interface Payload {
    * Every secret entry of every task, in task order.
    */
   bindings: Binding[];
+  /**
+   * The lint findings, one per problem (severity, code, message and fix), in the order first found.
+   */
   findings: Finding[];
   /**
    * The compiled IR, carried once and compact: the base64 of the gzip of its YAML documents (the pipeline spec, then the platform spec when it has one) as a JSON array. The renderer takes the tasks' commands, the Kubernetes platform spec and the YAML tab from it.
@@ -117,13 +120,16 @@ export interface EnvPair {
   secretKey: string;
   envVar: string;
 }
+/**
+ * One problem, written once for all the tasks it is found on.
+ */
 export interface Finding {
   severity: 'error' | 'warning';
   code: string;
   /**
-   * The path of the task it concerns.
+   * The paths of the tasks it concerns.
    */
-  task: string;
+  tasks: string[];
   message: string;
   fix: string;
 }

@@ -13,16 +13,21 @@ export type ITask = Task;
 export type IEdge = Edge;
 export type ISource = NameSource;
 export type IBinding = Binding;
-export type IFinding = Finding;
+/** A finding on one task, as the renderer draws and lists it (``normalize`` expands the payload's). */
+export interface IFinding extends Omit<Finding, 'tasks'> {
+  task: string;
+}
 
 /**
- * A payload after ``normalize``: any version number; ``irGzip`` may be missing. Payloads written by
- * earlier versions of the package (saved in notebooks) carry the IR documents uncompressed in ``ir``.
+ * A payload after ``normalize``: any version number; ``irGzip`` may be missing; one finding per task.
+ * Payloads written by earlier versions of the package (saved in notebooks) carry the IR documents
+ * uncompressed in ``ir``, and one finding per task (its path in ``task``).
  */
-export interface IPayload extends Omit<Payload, 'version' | 'irGzip'> {
+export interface IPayload extends Omit<Payload, 'version' | 'irGzip' | 'findings'> {
   version: number;
   irGzip?: string;
   ir?: unknown;
+  findings: IFinding[];
 }
 
 /** Kinds of tasks that run one container; every other kind is a DAG drawn as a group. */
@@ -66,6 +71,19 @@ export function normalize(data: unknown): IPayload {
     tasks,
     edges: asArray<IEdge>(raw.edges).filter(e => e && typeof e === 'object'),
     bindings: asArray<IBinding>(raw.bindings).filter(b => b && typeof b === 'object'),
-    findings: asArray<IFinding>(raw.findings).filter(f => f && typeof f === 'object')
+    findings: findingsPerTask(raw.findings, tasks)
   } as IPayload;
+}
+
+/** One finding per task of each payload finding, in the order of the tasks (as the lint found them). */
+function findingsPerTask(findings: unknown, tasks: ITask[]): IFinding[] {
+  const order = new Map(tasks.map((task, index) => [task.path, index]));
+  return asArray<Record<string, any>>(findings)
+    .filter(f => f && typeof f === 'object')
+    .flatMap(({ tasks: paths, ...finding }) => {
+      const concerned: unknown[] = Array.isArray(paths) ? paths : [finding.task];
+      const onTask = (task: unknown) => ({ ...finding, task: asString(task) }) as IFinding;
+      return (concerned.length ? concerned : ['']).map(onTask);
+    })
+    .sort((a, b) => (order.get(a.task) ?? tasks.length) - (order.get(b.task) ?? tasks.length));
 }

@@ -52,7 +52,7 @@ def hostile(data: dict) -> dict:
         binding["task"] = renames.get(binding["task"], binding["task"])
         binding["source"]["text"] = binding["source"]["text"] + " <svg onload=alert(3)>"
     for finding in data["findings"]:
-        finding["task"] = renames.get(finding["task"], finding["task"])
+        finding["tasks"] = [renames.get(task, task) for task in finding["tasks"]]
         finding["message"] = "<a href=javascript:alert(4)>click</a>"
     data["pipeline"]["name"] = "<h1>pwned</h1>"
     return data

@@ -66,7 +66,7 @@ describe('pipeline IR renderer', () => {
     expect(byPath(root, 'exit-handler-1/inner/consume').querySelector('.kfp-nbsecrets-badge--env')).not.toBeNull();
 
     const marked = [...root.querySelectorAll<HTMLElement>('.kfp-nbsecrets-has-warning')].map(e => e.dataset.path);
-    expect(marked.sort()).toEqual(nested.findings.map((f: any) => f.task).sort());
+    expect(marked.sort()).toEqual(nested.findings.flatMap((f: any) => f.tasks).sort());
     expect(byPath(root, 'exit-handler-1/inner/consume').querySelector('.kfp-nbsecrets-marker')!.textContent).toBe(
       '\u26a0 1'
     );
@@ -225,6 +225,21 @@ describe('pipeline IR renderer', () => {
       expect(element.dataset.lmSuppressShortcuts).toBe('true');
     }
     expect(root.querySelector<HTMLElement>('.kfp-nbsecrets-view')!.dataset.lmSuppressShortcuts).toBe('true');
+  });
+
+  it('reads a finding of several tasks as one per task, in task order; earlier payloads name one task', () => {
+    const tasks = [{ path: 'a' }, { path: 'b' }, { path: 'c' }];
+    const findings = [
+      { severity: 'warning', code: 'x', tasks: ['c', 'a'] },
+      { severity: 'error', code: 'y', tasks: ['b'] }
+    ];
+    expect(normalize({ tasks, findings }).findings.map(f => [f.task, f.code])).toEqual([
+      ['a', 'x'],
+      ['b', 'y'],
+      ['c', 'x']
+    ]);
+    const earlier = normalize({ tasks, findings: [{ severity: 'error', code: 'y', task: 'b' }] });
+    expect(earlier.findings.map(f => [f.task, f.code])).toEqual([['b', 'y']]);
   });
 
   it('counts tasks and groups apart, with plurals', async () => {
