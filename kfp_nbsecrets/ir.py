@@ -273,7 +273,8 @@ class NameSource:
         """What kind of value names the secret, with the parameter default (the SOURCE column)."""
         if self.kind == "parameter":
             return f"parameter, default {self.default!r}" if self.has_default else "parameter, no default"
-        if self.kind == "loop-item" and self.items is not None and self.items.kind == "parameter":
+        items = self.items.kind if self.items is not None else None
+        if self.kind == "loop-item" and items in ("parameter", "unresolved"):  # what the list is, or why not
             return f"loop item, {self.items.origin_text()}"
         if self.kind == "unresolved":
             return f"unresolved: {self.problem}"

@@ -100,3 +100,14 @@ def test_unresolved_input_is_reported():
 def test_not_a_pipeline_is_refused(bad):
     with pytest.raises((ValueError, TypeError)):
         ir.read_pipeline(bad)
+
+
+def test_a_loop_over_an_unresolved_list_says_why_in_its_source():
+    compiled = ir.load(nested())
+    for component in compiled.pipeline_spec["components"].values():
+        for task in component.get("dag", {}).get("tasks", {}).values():
+            if "parameterIterator" in task:
+                task["parameterIterator"]["items"]["inputParameter"] = "nope"
+    (looped,) = [b for b in ir.read_pipeline(compiled).bindings() if b.source.kind == "loop-item"]
+    assert looped.source.origin_text() == ("loop item, unresolved: the DAG of task 'exit-handler-1/for-loop-2'"
+                                           " has no input 'nope'")
