@@ -180,7 +180,7 @@ class SecretPicker(widgets.VBox):
                                       layout=widgets.Layout(width="20em"))
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh",
                                              tooltip="List the secrets again",
-                                             layout=widgets.Layout(width="7em"))
+                                             layout=widgets.Layout(width="7em", flex="0 0 auto"))
         self.search = widgets.Text(placeholder="search secret names", description="Search",
                                    continuous_update=True, layout=full)
         self.list_status = widgets.HTML()
@@ -235,7 +235,8 @@ class SecretPicker(widgets.VBox):
             widgets.HTML("<b>kfp-nbsecrets: pick a secret</b>"
                          + (f" for pipeline <code>{html.escape(self.pipeline_name)}</code>"
                             if self.pipeline is not None else "")),
-            widgets.HBox([self.source_choice, self.namespace, self.refresh_button]),
+            widgets.HBox([self.source_choice, self.namespace, self.refresh_button],
+                         layout=widgets.Layout(flex_flow="row wrap")),  # wraps in a narrow panel
             _step("1. Secret"), self.search, self.list_status, self.secret_list, self.details,
             self.tasks_step,
             _step("5. Attach"), widgets.HBox([self.attach_button, self.code_button, self.preview_button]),
