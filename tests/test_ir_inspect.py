@@ -109,5 +109,5 @@ def test_a_loop_over_an_unresolved_list_says_why_in_its_source():
             if "parameterIterator" in task:
                 task["parameterIterator"]["items"]["inputParameter"] = "nope"
     (looped,) = [b for b in ir.read_pipeline(compiled).bindings() if b.source.kind == "loop-item"]
-    assert looped.source.origin_text() == ("loop item, unresolved: the DAG of task 'exit-handler-1/for-loop-2'"
-                                           " has no input 'nope'")
+    expected = "loop item, unresolved: the DAG of task 'exit-handler-1/for-loop-2' has no input 'nope'"
+    assert looped.source.origin_text() == expected
