@@ -248,6 +248,20 @@ def test_a_registry_secret_is_offered_and_attached_as_an_image_pull_secret():
     assert picker.mode.options == ("env vars", "mount as files") and picker.value["mode"] == "env"
 
 
+def test_steps_are_numbered_over_the_steps_shown():
+    def headings(picker):
+        return [html.unescape(step.value) for step in picker.steps.values()
+                if step is not picker.steps["Keys"] or picker.keys_step.layout.display != "none"]
+
+    picker = SecretPicker(nested(), memory())
+    choose(picker, "db-creds")
+    assert headings(picker) == ["<b>1. Secret</b>", "<b>2. Keys</b>", "<b>3. Use as</b>", "<b>4. Tasks</b>",
+                                "<b>5. Attach</b>"]
+    picker.mode.value = "mount as files"
+    assert headings(picker) == ["<b>1. Secret</b>", "<b>2. Use as</b>", "<b>3. Tasks</b>", "<b>4. Attach</b>"]
+    assert SecretPicker(None, memory()).steps["Attach"].value == "<b>4. Attach</b>"  # no tasks to choose
+
+
 def test_attach_mount_optional_as_parameter():
     pipeline = nested()
     picker = SecretPicker(pipeline, memory())

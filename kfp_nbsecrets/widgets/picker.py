@@ -157,6 +157,7 @@ class SecretPicker(widgets.VBox):
         self.message = ""
         self.message_kind = "info"
         self._build(source, namespace)
+        self._number_steps()
         self._update_buttons()
         self.refresh()
 
@@ -200,9 +201,11 @@ class SecretPicker(widgets.VBox):
         self.pull_note = widgets.HTML(
             "<small>The kubelet logs in to the image registry with it to pull the task's image; the"
             " task's code does not see it.</small>", layout=widgets.Layout(display="none"))
-        self.keys_step = widgets.VBox([_step("2. Keys"), self.keys_box])
+        #: Step headings, numbered by :meth:`_number_steps` over the steps shown.
+        self.steps = {name: _step(name) for name in ("Secret", "Keys", "Use as", "Tasks", "Attach")}
+        self.keys_step = widgets.VBox([self.steps["Keys"], self.keys_box])
         self.details = widgets.VBox([
-            self.secret_title, self.keys_step, _step("3. Use as"), self.mode,
+            self.secret_title, self.keys_step, self.steps["Use as"], self.mode,
             self.mount_path, self.mount_note, self.pull_note, self.optional,
             widgets.HBox([self.as_param, self.param_name]),
         ], layout=widgets.Layout(display="none"))
@@ -214,7 +217,7 @@ class SecretPicker(widgets.VBox):
         self.tasks_hint = widgets.HTML(
             "<small>Choose one or more tasks (Ctrl/&#8984;-click or Shift-click to choose several);"
             f" <b>{_HAS}</b> marks the tasks that already have the chosen secret.</small>")
-        self.tasks_step = widgets.VBox([_step("4. Tasks"), self.tasks_hint, self.tasks])
+        self.tasks_step = widgets.VBox([self.steps["Tasks"], self.tasks_hint, self.tasks])
         if self.pipeline is None:
             self.tasks_step.layout.display = "none"
         self.attach_button = widgets.Button(description="Attach", button_style="primary", icon="link",
@@ -237,9 +240,9 @@ class SecretPicker(widgets.VBox):
                             if self.pipeline is not None else "")),
             widgets.HBox([self.source_choice, self.namespace, self.refresh_button],
                          layout=widgets.Layout(flex_flow="row wrap")),  # wraps in a narrow panel
-            _step("1. Secret"), self.search, self.list_status, self.secret_list, self.details,
+            self.steps["Secret"], self.search, self.list_status, self.secret_list, self.details,
             self.tasks_step,
-            _step("5. Attach"), widgets.HBox([self.attach_button, self.code_button, self.preview_button]),
+            self.steps["Attach"], widgets.HBox([self.attach_button, self.code_button, self.preview_button]),
             self.reason, self.status, self.code, self.preview,
         ]
         self.add_class("kfp-nbsecrets-picker")
@@ -537,10 +540,20 @@ class SecretPicker(widgets.VBox):
         self.mount_note.value = (f"<small>Mounts every key as a file named after it ({files});"
                                  f" the key checkboxes and env var names are not used.</small>")
         self.keys_step.layout.display = "none" if mount or pull else ""
+        self._number_steps()
         for box, env in self._key_rows.values():
             box.disabled = mount or pull
             env.layout.display = "none" if mount or pull else ""
         self._changed(change)
+
+    def _number_steps(self) -> None:
+        """Number the step headings 1, 2, 3... over the steps shown (no Keys in mount and pull mode)."""
+        hidden = {"Keys"} if self.keys_step.layout.display == "none" else set()
+        if self.tasks_step.layout.display == "none":
+            hidden.add("Tasks")
+        shown = [name for name in self.steps if name not in hidden]
+        for number, name in enumerate(shown, 1):
+            self.steps[name].value = f"<b>{number}. {html.escape(name)}</b>"
 
     def _on_as_param(self, change: dict) -> None:
         self.param_name.disabled = not self.as_param.value
@@ -749,7 +762,7 @@ def _label(info: sources.SecretInfo) -> str:
 
 
 def _step(title: str) -> widgets.HTML:
-    """A step heading: the form reads secret, keys, use as, tasks, Attach."""
+    """A step heading (numbered by ``SecretPicker._number_steps``): secret, keys, use as, tasks, Attach."""
     return widgets.HTML(f"<b>{html.escape(title)}</b>", layout=widgets.Layout(margin="6px 0 0 0"))
 
 
