@@ -10,6 +10,8 @@ from pipelines import consume, nested
 from kfp_nbsecrets import sources
 from kfp_nbsecrets.check import CheckResult
 from kfp_nbsecrets.submit import RunHandle
+from kfp_nbsecrets.submit.errors import BackendTimeout
+from kfp_nbsecrets.widgets.run_status import RunStatus
 
 SECRETS = {"literal-creds": {"password": "p"}, "a-one": {"x": "1"}, "b-two": {"x": "2"},
            "db-creds": {"user": "u", "token": "t"}, "regcred": {".dockerconfigjson": "{}"}}
@@ -197,3 +199,26 @@ def test_stop_button_stops_a_read_that_hangs(shell):
     status.join(2)
     assert not status.polling and status.failure is None
     assert "updates stopped" in status.line.value
+
+
+@pytest.mark.parametrize("raised, shown, escapes", [
+    (BackendTimeout("reading the run: no answer from the KFP API"), "no answer from the KFP API", False),
+    (AttributeError("a bug"), "internal error: AttributeError", True),
+])
+def test_the_poller_shows_why_it_stopped_and_a_bug_keeps_its_traceback(shell, monkeypatch, raised, shown,
+                                                                       escapes):
+    shell.server.script = [("PENDING", {}), ("RUNNING", {"consume": "RUNNING"})]
+    handle = kfp_secret(shell, "run nested")
+    handle._view.stop()
+    handle._view.join(5)
+    escaped = []
+    monkeypatch.setattr("threading.excepthook", escaped.append)
+
+    def wait(**_):
+        raise raised
+
+    monkeypatch.setattr(handle, "wait", wait)
+    status = RunStatus(handle)
+    status.join(5)
+    assert shown in status.failure and shown in status.line.value and status.stop_button.disabled
+    assert [args.exc_value for args in escaped] == ([raised] if escapes else [])

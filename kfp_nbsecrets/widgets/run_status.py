@@ -12,6 +12,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from kfp_nbsecrets.errors import KfpNbSecretsError, one_line
 from kfp_nbsecrets.submit.handle import about_html
 
 _COLOURS = {"SUCCEEDED": "#2e7d32", "FAILED": "#c62828", "CANCELED": "#6d4c41", "SKIPPED": "#6d4c41",
@@ -51,8 +52,11 @@ class RunStatus:
     def _poll(self) -> None:
         try:
             self.handle.wait(on_update=self.update, stop=self._stop)
-        except Exception as error:  # noqa: BLE001 - shown in the status line
-            self.failure = " ".join(str(error).split())
+        except KfpNbSecretsError as error:  # the server stopped answering, refused...: shown in the line
+            self.failure = one_line(error)
+        except BaseException as error:  # a bug: shown, then raised with its traceback (threading.excepthook)
+            self.failure = f"internal error: {type(error).__name__}"
+            raise
         finally:
             self.update(self.handle)
             self.stop_button.disabled = True
